@@ -1,0 +1,42 @@
+use std::fmt;
+
+/// Everything that can go wrong in agentwire, with a message that says what
+/// to change.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An identifier was empty, too long or contained control characters.
+    #[error("invalid {kind} {value:?}: {reason}")]
+    InvalidId {
+        /// Which identifier, e.g. `user id`.
+        kind: &'static str,
+        /// The rejected value, shortened to 64 characters.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The hub is shutting down and accepts no new managers or connections.
+    #[error("the hub is shutting down: no new managers, runs or connections are accepted")]
+    ShuttingDown,
+    /// A custom event's payload could not be serialised; nothing was emitted.
+    #[error("event `{event}` could not be serialised to JSON, so it was not emitted: {source}")]
+    Serialize {
+        /// The event's wire name.
+        event: &'static str,
+        /// What serde_json reported.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A builder was given a value it cannot work with.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// An I/O error, e.g. while binding or accepting.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    pub(crate) fn config(msg: impl fmt::Display) -> Self {
+        Error::Config(msg.to_string())
+    }
+}

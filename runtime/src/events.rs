@@ -1,0 +1,66 @@
+//! The five lifecycle events, declared with [`#[agent_event]`](crate::agent_event).
+//!
+//! These structs document what `emit!` accepts for each event; `emit!`
+//! builds them, checks the names at compile time and fills in the envelope
+//! (`user_id`, `thread_id`, `run_id`, ids, timings). Fields of type
+//! `Option<_>` may be left out. Text fields accept `&str` and `String`;
+//! `result` and `parameters` take a `serde_json::Value` (`json!(..)`).
+#![allow(non_camel_case_types)]
+
+use serde_json::Value;
+
+use crate::agent_event;
+
+/// Starts a run: `let run = emit!(bridge, agent_started { agent_name: "researcher" })`.
+#[agent_event(__lifecycle)]
+#[derive(Debug, Clone)]
+pub struct agent_started {
+    /// The agent's name, sent as the envelope's `agent_name` of every event of the run.
+    pub agent_name: String,
+    /// An optional message shown when the run starts.
+    pub message: Option<String>,
+}
+
+/// What the agent is thinking: `emit!(run, agent_thinking { reasoning: .. })`.
+#[agent_event(__lifecycle)]
+#[derive(Debug, Clone)]
+pub struct agent_thinking {
+    /// The agent's reasoning, shown to the user.
+    pub reasoning: String,
+    /// Which step of the run this is.
+    pub step_number: Option<u32>,
+    /// How far the run is, from 0 to 100.
+    pub progress_percentage: Option<f64>,
+}
+
+/// A tool call begins: `let call = emit!(run, tool_executing { tool_name: .., parameters: .. })`.
+#[agent_event(__lifecycle)]
+#[derive(Debug, Clone)]
+pub struct tool_executing {
+    /// The tool's name.
+    pub tool_name: String,
+    /// The tool's arguments; `{}` when left out.
+    pub parameters: Option<Value>,
+}
+
+/// A tool call ends: `emit!(call, tool_completed { result: .. })`, or with
+/// `error: ..` for a failed call (status `error`).
+#[agent_event(__lifecycle)]
+#[derive(Debug, Clone)]
+pub struct tool_completed {
+    /// What the tool returned.
+    pub result: Option<Value>,
+    /// Why the tool failed; makes the status `error`.
+    pub error: Option<String>,
+}
+
+/// The run ends: `emit!(run, agent_completed { result: .. })`, or with
+/// `error: ..` for a failed run (status `failed`).
+#[agent_event(__lifecycle)]
+#[derive(Debug, Clone)]
+pub struct agent_completed {
+    /// The run's result.
+    pub result: Option<Value>,
+    /// Why the run failed; makes the status `failed`.
+    pub error: Option<String>,
+}
