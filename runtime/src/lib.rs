@@ -68,6 +68,7 @@ pub mod events;
 mod factory;
 mod hub;
 mod id;
+mod legacy;
 mod log;
 mod run;
 mod wire;
@@ -87,6 +88,9 @@ pub use id::{ConnectionId, RequestId, RunId, ThreadId, ToolCallId, UserId, MAX_I
 pub use log::{RecvError, Subscription, WireEvent};
 pub use run::{Run, ToolCall};
 pub use wire::{RunStatus, ToolStatus};
+#[doc(hidden)]
+#[allow(unused_imports)]
+pub use legacy::*;
 
 /// Declares an event type.
 ///
