@@ -1,1 +1,93 @@
-fn main() {}
+//! The whole path on one machine.
+//!
+//! `cargo run --example golden_path` starts the server on loopback, connects
+//! two demo users over real WebSocket connections, has each send a message,
+//! prints each user's events as they arrive, and exits 0.
+//!
+//! `cargo run --example golden_path -- --serve --addr 127.0.0.1:8765 --jwt-secret SECRET`
+//! keeps serving and prints a demo token; connect with
+//! `cargo run --example golden_path_client -- --token TOKEN "find GPU prices"`.
+
+mod common;
+
+use std::time::Duration;
+
+use agentwire::server::{JwtAuth, ServerConfig};
+use agentwire::{Hub, UserId};
+
+struct Args {
+    serve: bool,
+    addr: String,
+    secret: Option<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        serve: false,
+        addr: "127.0.0.1:0".into(),
+        secret: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--serve" => args.serve = true,
+            "--addr" => args.addr = it.next().ok_or("--addr needs a value, e.g. 127.0.0.1:8765")?,
+            "--jwt-secret" => args.secret = Some(it.next().ok_or("--jwt-secret needs a value")?),
+            "-h" | "--help" => {
+                return Err("usage: golden_path [--serve [--addr HOST:PORT] [--jwt-secret SECRET]]".into())
+            }
+            other => return Err(format!("unknown argument `{other}`; try --help")),
+        }
+    }
+    Ok(args)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(msg) => {
+            eprintln!("{msg}");
+            std::process::exit(2);
+        }
+    };
+    let secret = args
+        .secret
+        .clone()
+        .unwrap_or_else(|| format!("demo-secret-{}", std::process::id()));
+    let auth = JwtAuth::hs256(&secret)?;
+    let hub = Hub::builder().agent(common::researcher).build()?;
+    let listener = tokio::net::TcpListener::bind(&args.addr).await?;
+    let server = hub.serve(listener, ServerConfig::new(auth.clone())).await?;
+    let url = format!("ws://{}/ws", server.local_addr());
+
+    if args.serve {
+        let token = auth.issue(&UserId::new("demo")?, Duration::from_secs(24 * 3600))?;
+        println!("agentwire serving {url}");
+        println!("demo token for user `demo` (24 h): {token}");
+        println!("try: cargo run --example golden_path_client -- --url {url} --token {token} \"find GPU prices\"");
+        println!("press Ctrl-C to stop");
+        tokio::signal::ctrl_c().await?;
+        println!("shutting down");
+        server.shutdown().await;
+        return Ok(());
+    }
+
+    println!("agentwire golden path: server on {url}");
+    let mut sessions = Vec::new();
+    for (user, message) in [("alice", "find GPU prices"), ("bob", "this search will fail")] {
+        let token = auth.issue(&UserId::new(user)?, Duration::from_secs(300))?;
+        let url = url.clone();
+        sessions.push(tokio::spawn(async move {
+            let status = common::chat(&url, &token, user, message).await?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((user, status))
+        }));
+    }
+    for session in sessions {
+        let (user, status) = session.await??;
+        println!("{user}'s run ended: {status}");
+    }
+    server.shutdown().await;
+    println!("done");
+    Ok(())
+}

@@ -71,6 +71,7 @@ mod id;
 mod legacy;
 mod log;
 mod run;
+pub mod server;
 mod wire;
 
 #[doc(hidden)]

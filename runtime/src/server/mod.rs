@@ -1,0 +1,368 @@
+//! The WebSocket endpoint: `GET /ws`, JWT-authenticated, one ordered stream
+//! of the authenticated user's events per connection.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use agentwire::prelude::*;
+//! use agentwire::server::{JwtAuth, ServerConfig};
+//!
+//! #[agent]
+//! async fn researcher(run: &Run, msg: UserMessage) -> Result<String, AgentError> {
+//!     emit!(run, agent_thinking { reasoning: "reading" });
+//!     Ok(msg.content)
+//! }
+//!
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), agentwire::Error> {
+//! let hub = Hub::builder().agent(researcher).build()?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8765").await?;
+//! let config = ServerConfig::new(JwtAuth::hs256("a long random secret")?)
+//!     .max_connections_per_user(5)
+//!     .write_timeout(Duration::from_secs(5));
+//! let server = hub.serve(listener, config).await?;
+//! // ... until it is time to stop:
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod auth;
+mod conn;
+mod protocol;
+mod tasks;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use auth::{AuthError, JwtAuth};
+
+use crate::{Error, Hub};
+use tasks::TaskGroup;
+
+/// The close codes the server sends. Application codes are in the
+/// 4000–4999 range that RFC 6455 leaves to applications.
+///
+/// | code | variant | when |
+/// |---|---|---|
+/// | 1000 | `Normal` | the client closed, or the server had nothing more to say |
+/// | 1001 | `GoingAway` | the server is shutting down |
+/// | 1008 | `Policy` | protocol violation, or the peer stopped answering pings |
+/// | 1009 | `TooBig` | an inbound message exceeded the inbound limit (64 KiB by default) |
+/// | 1011 | `Internal` | an unexpected server error |
+/// | 4008 | `SlowConsumer` | the connection fell more than its queue behind the user's events |
+/// | 4009 | `OverConnectionCap` | the user already has the maximum number of connections open |
+/// | 4029 | `RateLimited` | the client sent messages faster than the inbound rate limit |
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CloseCode {
+    /// 1000
+    Normal,
+    /// 1001
+    GoingAway,
+    /// 1008
+    Policy,
+    /// 1009
+    TooBig,
+    /// 1011
+    Internal,
+    /// 4008
+    SlowConsumer,
+    /// 4009
+    OverConnectionCap,
+    /// 4029
+    RateLimited,
+}
+
+impl CloseCode {
+    /// The numeric code on the wire.
+    ///
+    /// ```
+    /// assert_eq!(agentwire::server::CloseCode::SlowConsumer.code(), 4008);
+    /// ```
+    pub fn code(self) -> u16 {
+        match self {
+            CloseCode::Normal => 1000,
+            CloseCode::GoingAway => 1001,
+            CloseCode::Policy => 1008,
+            CloseCode::TooBig => 1009,
+            CloseCode::Internal => 1011,
+            CloseCode::SlowConsumer => 4008,
+            CloseCode::OverConnectionCap => 4009,
+            CloseCode::RateLimited => 4029,
+        }
+    }
+
+    /// The code for a number, if it is one of these.
+    pub fn from_code(code: u16) -> Option<Self> {
+        [
+            CloseCode::Normal,
+            CloseCode::GoingAway,
+            CloseCode::Policy,
+            CloseCode::TooBig,
+            CloseCode::Internal,
+            CloseCode::SlowConsumer,
+            CloseCode::OverConnectionCap,
+            CloseCode::RateLimited,
+        ]
+        .into_iter()
+        .find(|c| c.code() == code)
+    }
+
+    pub(crate) fn reason(self) -> &'static str {
+        match self {
+            CloseCode::Normal => "bye",
+            CloseCode::GoingAway => "server shutting down",
+            CloseCode::Policy => "policy violation",
+            CloseCode::TooBig => "message too big",
+            CloseCode::Internal => "internal error",
+            CloseCode::SlowConsumer => "slow consumer",
+            CloseCode::OverConnectionCap => "too many connections for this user",
+            CloseCode::RateLimited => "rate limited",
+        }
+    }
+}
+
+/// How the server authenticates, limits and paces connections. Every limit
+/// has a default suited to browsers on the public internet.
+///
+/// ```
+/// use std::time::Duration;
+/// use agentwire::server::{JwtAuth, ServerConfig};
+///
+/// let config = ServerConfig::new(JwtAuth::hs256("secret")?)
+///     .allowed_origins(["https://app.example.com"])
+///     .max_inbound_message(16 * 1024)
+///     .queue_capacity(512)
+///     .ping_interval(Duration::from_secs(20));
+/// # let _ = config;
+/// # Ok::<(), agentwire::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub(crate) auth: JwtAuth,
+    pub(crate) allowed_origins: Option<Vec<String>>,
+    pub(crate) max_connections_per_user: usize,
+    pub(crate) max_inbound_message: usize,
+    pub(crate) queue_capacity: usize,
+    pub(crate) write_timeout: Duration,
+    pub(crate) handshake_timeout: Duration,
+    pub(crate) ping_interval: Duration,
+    pub(crate) pong_timeout: Duration,
+    pub(crate) rate_per_second: u32,
+    pub(crate) rate_burst: u32,
+    pub(crate) read_buffer: usize,
+    pub(crate) write_buffer: usize,
+}
+
+impl ServerConfig {
+    /// Defaults: 10 connections per user, 64 KiB inbound messages, a queue
+    /// of 1,024 events per connection, 10 s write timeout, pings every 30 s
+    /// with 30 s to answer, 10 inbound messages per second (bursts of 20),
+    /// any `Origin`.
+    pub fn new(auth: JwtAuth) -> Self {
+        ServerConfig {
+            auth,
+            allowed_origins: None,
+            max_connections_per_user: 10,
+            max_inbound_message: 64 * 1024,
+            queue_capacity: 1024,
+            write_timeout: Duration::from_secs(10),
+            handshake_timeout: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(30),
+            pong_timeout: Duration::from_secs(30),
+            rate_per_second: 10,
+            rate_burst: 20,
+            read_buffer: 4 * 1024,
+            write_buffer: 8 * 1024,
+        }
+    }
+
+    /// Only accept handshakes whose `Origin` is one of these (browsers
+    /// always send it); requests without `Origin` (non-browser clients) are
+    /// accepted. By default any origin is accepted.
+    pub fn allowed_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_origins = Some(origins.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Open connections per user; the next one is closed with
+    /// [`CloseCode::OverConnectionCap`].
+    pub fn max_connections_per_user(mut self, n: usize) -> Self {
+        self.max_connections_per_user = n;
+        self
+    }
+
+    /// The largest inbound message in bytes; larger ones close the
+    /// connection with [`CloseCode::TooBig`] (1009).
+    pub fn max_inbound_message(mut self, bytes: usize) -> Self {
+        self.max_inbound_message = bytes;
+        self
+    }
+
+    /// Events a connection may fall behind before it is closed with
+    /// [`CloseCode::SlowConsumer`].
+    pub fn queue_capacity(mut self, events: usize) -> Self {
+        self.queue_capacity = events;
+        self
+    }
+
+    /// How long one batch of writes may take before the connection is dropped.
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = timeout;
+        self
+    }
+
+    /// How long a client may take to complete the WebSocket handshake.
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// How often idle connections are pinged.
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.ping_interval = interval;
+        self
+    }
+
+    /// How long after a ping a silent peer is dropped.
+    pub fn pong_timeout(mut self, timeout: Duration) -> Self {
+        self.pong_timeout = timeout;
+        self
+    }
+
+    /// Inbound messages per second per connection, and the burst allowed;
+    /// beyond that the connection is closed with [`CloseCode::RateLimited`].
+    pub fn rate_limit(mut self, per_second: u32, burst: u32) -> Self {
+        self.rate_per_second = per_second;
+        self.rate_burst = burst;
+        self
+    }
+
+    fn validate(&self) -> Result<(), Error> {
+        let checks = [
+            (self.max_connections_per_user == 0, "max_connections_per_user must be at least 1"),
+            (self.max_inbound_message < 64, "max_inbound_message must be at least 64 bytes"),
+            (self.queue_capacity == 0, "queue_capacity must be at least 1"),
+            (self.write_timeout.is_zero(), "write_timeout must be positive"),
+            (self.handshake_timeout.is_zero(), "handshake_timeout must be positive"),
+            (self.ping_interval.is_zero(), "ping_interval must be positive"),
+            (self.pong_timeout.is_zero(), "pong_timeout must be positive"),
+            (self.rate_per_second == 0 || self.rate_burst == 0, "rate_limit values must be at least 1"),
+        ];
+        match checks.into_iter().find(|(bad, _)| *bad) {
+            Some((_, msg)) => Err(Error::config(msg)),
+            None => Ok(()),
+        }
+    }
+}
+
+pub(crate) struct Shared {
+    pub(crate) hub: Hub,
+    pub(crate) config: ServerConfig,
+    pub(crate) runs: TaskGroup,
+    pub(crate) connections: TaskGroup,
+    pub(crate) stop_runs: watch::Sender<bool>,
+    pub(crate) stop_connections: watch::Sender<bool>,
+}
+
+/// A running server. Dropping the handle leaves it running; call
+/// [`shutdown`](Server::shutdown) to stop it.
+pub struct Server {
+    local_addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop_accept: watch::Sender<bool>,
+    accept: JoinHandle<()>,
+}
+
+impl Hub {
+    /// Serves `GET /ws` on `listener` until [`Server::shutdown`]. Must be
+    /// called inside a tokio runtime. Rejects an invalid configuration.
+    pub async fn serve(&self, listener: TcpListener, config: ServerConfig) -> Result<Server, Error> {
+        config.validate()?;
+        let local_addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            hub: self.clone(),
+            config,
+            runs: TaskGroup::default(),
+            connections: TaskGroup::default(),
+            stop_runs: watch::Sender::new(false),
+            stop_connections: watch::Sender::new(false),
+        });
+        let (stop_accept, mut stopped) = watch::channel(false);
+        let accept = tokio::spawn({
+            let shared = shared.clone();
+            async move {
+                loop {
+                    tokio::select! {
+                        _ = tasks::stopped(&mut stopped) => break,
+                        accepted = listener.accept() => match accepted {
+                            Ok((stream, _)) => {
+                                let guard = shared.connections.enter();
+                                tokio::spawn(conn::serve(shared.clone(), stream, guard));
+                            }
+                            // Out of file descriptors and the like: back off
+                            // instead of spinning.
+                            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                        },
+                    }
+                }
+            }
+        });
+        Ok(Server {
+            local_addr,
+            shared,
+            stop_accept,
+            accept,
+        })
+    }
+}
+
+impl Server {
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Open WebSocket connections, all users together.
+    pub fn connection_count(&self) -> usize {
+        self.shared.connections.active()
+    }
+
+    /// Runs started by `user_message`s that have not ended yet.
+    pub fn active_runs(&self) -> usize {
+        self.shared.runs.active()
+    }
+
+    /// Stops gracefully: no new connections; the runs started by clients
+    /// are cancelled, each ending with its terminal events; the events
+    /// already queued are written; then every connection is closed with
+    /// 1001 (going away).
+    pub async fn shutdown(self) {
+        let _ = self.stop_accept.send(true);
+        let _ = self.accept.await;
+        self.shared.stop_runs.send_replace(true);
+        let grace = self.shared.config.write_timeout + Duration::from_secs(1);
+        let _ = tokio::time::timeout(grace, self.shared.runs.wait_idle()).await;
+        self.shared.stop_connections.send_replace(true);
+        let _ = tokio::time::timeout(grace, self.shared.connections.wait_idle()).await;
+    }
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("local_addr", &self.local_addr)
+            .field("connections", &self.connection_count())
+            .field("runs", &self.active_runs())
+            .finish()
+    }
+}
