@@ -29,14 +29,26 @@ async fn two_hundred_users_each_receive_exactly_their_own_runs() {
         let (user, marker, events) = task.await.unwrap();
         assert_eq!(
             types(&events),
-            ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"],
+            [
+                "agent_started",
+                "agent_thinking",
+                "tool_executing",
+                "tool_completed",
+                "agent_completed"
+            ],
             "{user}"
         );
         for e in &events {
             assert_eq!(e["user_id"], user.as_str(), "leak into {user}: {e}");
         }
-        assert_eq!(events[1]["payload"]["reasoning"], format!("Reading: {marker}"));
-        assert_eq!(events[4]["payload"]["result"]["answer"], format!("3 offers for {marker}"));
+        assert_eq!(
+            events[1]["payload"]["reasoning"],
+            format!("Reading: {marker}")
+        );
+        assert_eq!(
+            events[4]["payload"]["result"]["answer"],
+            format!("3 offers for {marker}")
+        );
         let seqs: Vec<u64> = events.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
         assert_eq!(seqs, [1, 2, 3, 4, 5], "{user}");
     }
@@ -57,7 +69,12 @@ async fn every_tab_of_a_user_receives_the_same_events_in_the_same_order() {
     let mut streams = Vec::new();
     for tab in &mut tabs {
         let mut events = Vec::new();
-        while events.iter().filter(|e: &&Value| e["type"] == "agent_completed").count() < 2 {
+        while events
+            .iter()
+            .filter(|e: &&Value| e["type"] == "agent_completed")
+            .count()
+            < 2
+        {
             events.push(tab.recv().await);
         }
         streams.push(events);
@@ -65,7 +82,10 @@ async fn every_tab_of_a_user_receives_the_same_events_in_the_same_order() {
     assert_eq!(streams[0].len(), 10);
     assert_eq!(streams[0], streams[1]);
     assert_eq!(streams[0], streams[2]);
-    let seqs: Vec<u64> = streams[0].iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    let seqs: Vec<u64> = streams[0]
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
     assert_eq!(seqs, (1..=10).collect::<Vec<_>>());
     // The other user saw none of it: its next frame is its own pong.
     stranger.send(serde_json::json!({ "type": "ping" })).await;
@@ -80,7 +100,12 @@ fn resident_bytes() -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_connection_is_closed_as_slow_and_never_slows_others() {
-    let t = start(config().queue_capacity(32).write_timeout(Duration::from_secs(15))).await;
+    let t = start(
+        config()
+            .queue_capacity(32)
+            .write_timeout(Duration::from_secs(15)),
+    )
+    .await;
     let mut slow = Client::connect(&t.url, "slow").await;
     let mut fast = Client::connect(&t.url, "fast").await;
     let ctx = UserExecutionContext::new(UserId::new("slow").unwrap(), ThreadId::new("t").unwrap());
@@ -91,21 +116,41 @@ async fn a_stalled_connection_is_closed_as_slow_and_never_slows_others() {
     // The slow client reads nothing while 64 MiB of its events are emitted:
     // far more than the socket buffers and its queue hold.
     let flood = |n: usize| {
-        let run = emit!(bridge, agent_started { agent_name: "flood" });
+        let run = emit!(
+            bridge,
+            agent_started {
+                agent_name: "flood"
+            }
+        );
         for _ in 0..n {
-            emit!(run, agent_thinking { reasoning: chunk.as_str() });
+            emit!(
+                run,
+                agent_thinking {
+                    reasoning: chunk.as_str()
+                }
+            );
         }
         emit!(run, agent_completed {});
     };
     let started = Instant::now();
     flood(4096);
-    assert!(started.elapsed() < Duration::from_secs(10), "emitting blocked on a slow client");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "emitting blocked on a slow client"
+    );
 
     // Another user's run completes promptly meanwhile.
     let started = Instant::now();
     fast.send_message("unaffected").await;
-    assert_eq!(fast.recv_run().await.last().unwrap()["payload"]["status"], "completed");
-    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    assert_eq!(
+        fast.recv_run().await.last().unwrap()["payload"]["status"],
+        "completed"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
 
     // Memory stays bounded: another 128 MiB for the stalled user is not queued.
     let before = resident_bytes();
@@ -114,13 +159,24 @@ async fn a_stalled_connection_is_closed_as_slow_and_never_slows_others() {
         tokio::task::yield_now().await;
     }
     let grown = resident_bytes().saturating_sub(before);
-    assert!(grown < 48 << 20, "resident memory grew by {} MiB", grown >> 20);
+    assert!(
+        grown < 48 << 20,
+        "resident memory grew by {} MiB",
+        grown >> 20
+    );
 
     // When the client reads again it finds, after what was in flight, the
     // slow-consumer close.
     let (received, close) = slow.recv_close().await;
-    assert!(received.len() < 4096, "{} events were delivered", received.len());
-    assert_eq!(u16::from(close.expect("a close frame").code), CloseCode::SlowConsumer.code());
+    assert!(
+        received.len() < 4096,
+        "{} events were delivered",
+        received.len()
+    );
+    assert_eq!(
+        u16::from(close.expect("a close frame").code),
+        CloseCode::SlowConsumer.code()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -139,16 +195,23 @@ async fn graceful_shutdown_ends_every_run_and_closes_with_1001() {
     let shutdown = tokio::spawn(t.server.shutdown());
     for mut c in clients {
         let (events, close) = c.recv_close().await;
-        assert_eq!(types(&events), ["tool_completed", "agent_completed"], "{}", c.user);
+        assert_eq!(
+            types(&events),
+            ["tool_completed", "agent_completed"],
+            "{}",
+            c.user
+        );
         assert_eq!(events[0]["payload"]["status"], "cancelled");
         assert_eq!(events[1]["payload"]["status"], "cancelled");
         assert_eq!(u16::from(close.expect("a close frame").code), 1001);
     }
     tokio::time::timeout(WAIT, shutdown).await.unwrap().unwrap();
     // Nothing listens any more.
-    assert!(tokio::net::TcpStream::connect(t.url.trim_start_matches("ws://").trim_end_matches("/ws"))
-        .await
-        .is_err());
+    assert!(tokio::net::TcpStream::connect(
+        t.url.trim_start_matches("ws://").trim_end_matches("/ws")
+    )
+    .await
+    .is_err());
 }
 
 #[tokio::test]
@@ -164,8 +227,11 @@ async fn silent_peers_are_pinged_and_dropped() {
     let deadline = Instant::now() + Duration::from_millis(600);
     let mut pings = 0;
     while Instant::now() < deadline {
-        if let Ok(Some(Ok(frame))) =
-            tokio::time::timeout(Duration::from_millis(50), futures_util::StreamExt::next(&mut c.ws)).await
+        if let Ok(Some(Ok(frame))) = tokio::time::timeout(
+            Duration::from_millis(50),
+            futures_util::StreamExt::next(&mut c.ws),
+        )
+        .await
         {
             pings += usize::from(frame.is_ping());
         }
@@ -175,5 +241,8 @@ async fn silent_peers_are_pinged_and_dropped() {
     // A silent one (not reading, so not answering) is dropped.
     tokio::time::sleep(Duration::from_millis(800)).await;
     let (_, close) = c.recv_close().await;
-    assert_eq!(close.map(|c| u16::from(c.code)), Some(CloseCode::Policy.code()));
+    assert_eq!(
+        close.map(|c| u16::from(c.code)),
+        Some(CloseCode::Policy.code())
+    );
 }

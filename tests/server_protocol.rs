@@ -28,14 +28,30 @@ async fn golden_path_delivers_five_complete_envelopes_in_order() {
     let events = alice.recv_run().await;
     assert_eq!(
         types(&events),
-        ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"]
+        [
+            "agent_started",
+            "agent_thinking",
+            "tool_executing",
+            "tool_completed",
+            "agent_completed"
+        ]
     );
     let first_seq = events[0]["seq"].as_u64().unwrap();
     let run_id = events[0]["run_id"].as_str().unwrap();
     for (i, e) in events.iter().enumerate() {
         assert_eq!(
             keys(e),
-            ["agent_name", "event_id", "payload", "run_id", "seq", "thread_id", "timestamp", "type", "user_id"],
+            [
+                "agent_name",
+                "event_id",
+                "payload",
+                "run_id",
+                "seq",
+                "thread_id",
+                "timestamp",
+                "type",
+                "user_id"
+            ],
             "{e}"
         );
         assert_eq!(e["seq"].as_u64().unwrap(), first_seq + i as u64);
@@ -44,9 +60,15 @@ async fn golden_path_delivers_five_complete_envelopes_in_order() {
         assert_eq!(e["run_id"], run_id);
         assert_eq!(e["agent_name"], "researcher");
         let ts = e["timestamp"].as_str().unwrap();
-        assert!(ts.len() == 24 && ts.ends_with('Z') && &ts[19..20] == ".", "{ts}");
+        assert!(
+            ts.len() == 24 && ts.ends_with('Z') && &ts[19..20] == ".",
+            "{ts}"
+        );
     }
-    let event_ids: std::collections::HashSet<_> = events.iter().map(|e| e["event_id"].as_str().unwrap()).collect();
+    let event_ids: std::collections::HashSet<_> = events
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap())
+        .collect();
     assert_eq!(event_ids.len(), 5);
     assert_eq!(keys(&events[0]["payload"]), Vec::<&str>::new());
     assert_eq!(events[1]["payload"]["reasoning"], "Reading: h100 prices");
@@ -54,7 +76,16 @@ async fn golden_path_delivers_five_complete_envelopes_in_order() {
     assert_eq!(keys(exec), ["parameters", "tool_call_id", "tool_name"]);
     assert_eq!(exec["parameters"], json!({ "q": "h100 prices" }));
     let done = &events[3]["payload"];
-    assert_eq!(keys(done), ["execution_time_ms", "result", "status", "tool_call_id", "tool_name"]);
+    assert_eq!(
+        keys(done),
+        [
+            "execution_time_ms",
+            "result",
+            "status",
+            "tool_call_id",
+            "tool_name"
+        ]
+    );
     assert_eq!(done["tool_call_id"], exec["tool_call_id"]);
     assert_eq!(done["status"], "success");
     assert!(done["execution_time_ms"].is_u64());
@@ -73,10 +104,16 @@ async fn a_failing_tool_fails_the_run_with_error_statuses() {
     assert_eq!(events[3]["payload"]["status"], "error");
     assert_eq!(events[3]["payload"]["error"], "search refused");
     assert_eq!(events[4]["payload"]["status"], "failed");
-    assert_eq!(events[4]["payload"]["error"], "could not research please fail");
+    assert_eq!(
+        events[4]["payload"]["error"],
+        "could not research please fail"
+    );
 }
 
-async fn handshake_status(url: &str, configure: impl FnOnce(&mut tokio_tungstenite::tungstenite::handshake::client::Request)) -> u16 {
+async fn handshake_status(
+    url: &str,
+    configure: impl FnOnce(&mut tokio_tungstenite::tungstenite::handshake::client::Request),
+) -> u16 {
     let mut request = url.into_client_request().unwrap();
     configure(&mut request);
     match tokio_tungstenite::connect_async(request).await {
@@ -86,10 +123,14 @@ async fn handshake_status(url: &str, configure: impl FnOnce(&mut tokio_tungsteni
     }
 }
 
-fn bearer(token: &str) -> impl FnOnce(&mut tokio_tungstenite::tungstenite::handshake::client::Request) + '_ {
+fn bearer(
+    token: &str,
+) -> impl FnOnce(&mut tokio_tungstenite::tungstenite::handshake::client::Request) + '_ {
     move |r| {
-        r.headers_mut()
-            .insert("Authorization", HeaderValue::from_str(&format!("Bearer {token}")).unwrap());
+        r.headers_mut().insert(
+            "Authorization",
+            HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+        );
     }
 }
 
@@ -97,7 +138,11 @@ fn b64(data: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::new();
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..=chunk.len() {
             out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
@@ -107,11 +152,19 @@ fn b64(data: &[u8]) -> String {
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 fn sign(alg: Algorithm, secret: &str, claims: Value) -> String {
-    jsonwebtoken::encode(&Header::new(alg), &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+    jsonwebtoken::encode(
+        &Header::new(alg),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -121,27 +174,66 @@ async fn bad_tokens_are_refused_with_401_and_good_ones_still_work() {
     let unsigned = format!(
         "{}.{}.",
         b64(br#"{"alg":"none","typ":"JWT"}"#),
-        b64(json!({ "sub": "mallory", "exp": exp }).to_string().as_bytes())
+        b64(json!({ "sub": "mallory", "exp": exp })
+            .to_string()
+            .as_bytes())
     );
     let cases: Vec<(&str, String)> = vec![
         ("malformed", "not-a-jwt".into()),
         ("three garbage parts", "a.b.c".into()),
-        ("bad signature", sign(Algorithm::HS256, "some-other-secret", json!({ "sub": "mallory", "exp": exp }))),
+        (
+            "bad signature",
+            sign(
+                Algorithm::HS256,
+                "some-other-secret",
+                json!({ "sub": "mallory", "exp": exp }),
+            ),
+        ),
         ("alg none", unsigned),
-        ("wrong algorithm", sign(Algorithm::HS512, SECRET, json!({ "sub": "mallory", "exp": exp }))),
-        ("expired", sign(Algorithm::HS256, SECRET, json!({ "sub": "mallory", "exp": now() - 3600 }))),
-        ("no exp", sign(Algorithm::HS256, SECRET, json!({ "sub": "mallory" }))),
-        ("no sub", sign(Algorithm::HS256, SECRET, json!({ "exp": exp }))),
-        ("empty sub", sign(Algorithm::HS256, SECRET, json!({ "sub": "", "exp": exp }))),
+        (
+            "wrong algorithm",
+            sign(
+                Algorithm::HS512,
+                SECRET,
+                json!({ "sub": "mallory", "exp": exp }),
+            ),
+        ),
+        (
+            "expired",
+            sign(
+                Algorithm::HS256,
+                SECRET,
+                json!({ "sub": "mallory", "exp": now() - 3600 }),
+            ),
+        ),
+        (
+            "no exp",
+            sign(Algorithm::HS256, SECRET, json!({ "sub": "mallory" })),
+        ),
+        (
+            "no sub",
+            sign(Algorithm::HS256, SECRET, json!({ "exp": exp })),
+        ),
+        (
+            "empty sub",
+            sign(Algorithm::HS256, SECRET, json!({ "sub": "", "exp": exp })),
+        ),
     ];
     for (name, token) in &cases {
         assert_eq!(handshake_status(&t.url, bearer(token)).await, 401, "{name}");
     }
     assert_eq!(handshake_status(&t.url, |_| {}).await, 401, "missing token");
-    assert_eq!(t.server.connection_count(), 0, "a refused handshake registers nothing");
+    assert_eq!(
+        t.server.connection_count(),
+        0,
+        "a refused handshake registers nothing"
+    );
     let mut ok = Client::connect(&t.url, "mallory").await;
     ok.send_message("still works").await;
-    assert_eq!(ok.recv_run().await.last().unwrap()["payload"]["status"], "completed");
+    assert_eq!(
+        ok.recv_run().await.last().unwrap()["payload"]["status"],
+        "completed"
+    );
 }
 
 #[tokio::test]
@@ -149,11 +241,16 @@ async fn browsers_authenticate_with_the_subprotocol_pair_and_the_token_is_not_ec
     let t = start(config()).await;
     let mut request = t.url.as_str().into_client_request().unwrap();
     let offered = format!("agentwire.v1, bearer.{}", token("carol"));
-    request
-        .headers_mut()
-        .insert("Sec-WebSocket-Protocol", HeaderValue::from_str(&offered).unwrap());
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_str(&offered).unwrap(),
+    );
     let (ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let selected: Vec<_> = response.headers().get_all("Sec-WebSocket-Protocol").iter().collect();
+    let selected: Vec<_> = response
+        .headers()
+        .get_all("Sec-WebSocket-Protocol")
+        .iter()
+        .collect();
     assert_eq!(selected, ["agentwire.v1"]);
     let all_headers = format!("{:?}", response.headers());
     assert!(!all_headers.contains("bearer."), "{all_headers}");
@@ -163,8 +260,10 @@ async fn browsers_authenticate_with_the_subprotocol_pair_and_the_token_is_not_ec
 
     // A bad token in the subprotocol is refused like a bad header.
     let status = handshake_status(&t.url, |r| {
-        r.headers_mut()
-            .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("agentwire.v1, bearer.x.y.z"));
+        r.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_static("agentwire.v1, bearer.x.y.z"),
+        );
     })
     .await;
     assert_eq!(status, 401);
@@ -177,13 +276,22 @@ async fn origin_allow_list_and_wrong_path() {
     let with_origin = |origin: &'static str| {
         let tok = tok.clone();
         move |r: &mut tokio_tungstenite::tungstenite::handshake::client::Request| {
-            r.headers_mut().insert("Origin", HeaderValue::from_static(origin));
             r.headers_mut()
-                .insert("Authorization", HeaderValue::from_str(&format!("Bearer {tok}")).unwrap());
+                .insert("Origin", HeaderValue::from_static(origin));
+            r.headers_mut().insert(
+                "Authorization",
+                HeaderValue::from_str(&format!("Bearer {tok}")).unwrap(),
+            );
         }
     };
-    assert_eq!(handshake_status(&t.url, with_origin("https://evil.example.com")).await, 403);
-    assert_eq!(handshake_status(&t.url, with_origin("https://app.example.com")).await, 101);
+    assert_eq!(
+        handshake_status(&t.url, with_origin("https://evil.example.com")).await,
+        403
+    );
+    assert_eq!(
+        handshake_status(&t.url, with_origin("https://app.example.com")).await,
+        101
+    );
     let wrong_path = t.url.replace("/ws", "/socket");
     assert_eq!(handshake_status(&wrong_path, bearer(&tok)).await, 404);
 }
@@ -195,16 +303,28 @@ async fn client_mistakes_get_error_frames_and_the_connection_stays_usable() {
     let cases = [
         ("{not json".to_owned(), "invalid_json"),
         (json!({ "type": "dance" }).to_string(), "unknown_type"),
-        (json!({ "type": "user_message" }).to_string(), "invalid_payload"),
-        (json!({ "type": "user_message", "payload": { "content": 42 } }).to_string(), "invalid_payload"),
-        (json!({ "type": "user_message", "payload": { "content": "x", "agent": "nobody" } }).to_string(), "unknown_agent"),
+        (
+            json!({ "type": "user_message" }).to_string(),
+            "invalid_payload",
+        ),
+        (
+            json!({ "type": "user_message", "payload": { "content": 42 } }).to_string(),
+            "invalid_payload",
+        ),
+        (
+            json!({ "type": "user_message", "payload": { "content": "x", "agent": "nobody" } })
+                .to_string(),
+            "unknown_agent",
+        ),
     ];
     for (frame, code) in cases {
         c.ws.send(Message::text(frame.clone())).await.unwrap();
         let reply = c.recv().await;
         assert_eq!(reply["type"], "error", "{frame}");
         assert_eq!(reply["payload"]["code"], code, "{frame}");
-        assert!(reply["payload"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(reply["payload"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
     }
     c.send(json!({ "type": "ping" })).await;
     assert_eq!(c.recv().await, json!({ "type": "pong" }));
@@ -228,13 +348,24 @@ async fn a_flood_of_messages_is_rate_limited() {
     let t = start(config().rate_limit(5, 5)).await;
     let mut c = Client::connect(&t.url, "gina").await;
     for _ in 0..50 {
-        if c.ws.send(Message::text(json!({ "type": "ping" }).to_string())).await.is_err() {
+        if c.ws
+            .send(Message::text(json!({ "type": "ping" }).to_string()))
+            .await
+            .is_err()
+        {
             break;
         }
     }
     let (before, close) = c.recv_close().await;
-    assert!(before.len() <= 5, "{} replies before the close", before.len());
-    assert_eq!(u16::from(close.expect("a close frame").code), CloseCode::RateLimited.code());
+    assert!(
+        before.len() <= 5,
+        "{} replies before the close",
+        before.len()
+    );
+    assert_eq!(
+        u16::from(close.expect("a close frame").code),
+        CloseCode::RateLimited.code()
+    );
 }
 
 #[tokio::test]
@@ -243,14 +374,22 @@ async fn the_connection_over_the_per_user_cap_is_closed() {
     let _a = Client::connect(&t.url, "hank").await;
     let _b = Client::connect(&t.url, "hank").await;
     let mut request = t.url.as_str().into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("Authorization", HeaderValue::from_str(&format!("Bearer {}", token("hank"))).unwrap());
+    request.headers_mut().insert(
+        "Authorization",
+        HeaderValue::from_str(&format!("Bearer {}", token("hank"))).unwrap(),
+    );
     let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let mut third = Client { ws, user: "hank".into(), connection_id: String::new() };
+    let mut third = Client {
+        ws,
+        user: "hank".into(),
+        connection_id: String::new(),
+    };
     let (before, close) = third.recv_close().await;
     assert!(before.is_empty());
-    assert_eq!(u16::from(close.expect("a close frame").code), CloseCode::OverConnectionCap.code());
+    assert_eq!(
+        u16::from(close.expect("a close frame").code),
+        CloseCode::OverConnectionCap.code()
+    );
     // Another user is not affected by hank's cap.
     let _other = Client::connect(&t.url, "ivy").await;
 }
@@ -261,11 +400,20 @@ async fn a_panicking_handler_fails_its_run_and_the_server_keeps_serving() {
     let mut c = Client::connect(&t.url, "jack").await;
     c.send_to("panicker", "boom").await;
     let events = c.recv_run().await;
-    assert_eq!(types(&events), ["agent_started", "agent_thinking", "agent_completed"]);
+    assert_eq!(
+        types(&events),
+        ["agent_started", "agent_thinking", "agent_completed"]
+    );
     assert_eq!(events[2]["payload"]["status"], "failed");
-    assert!(events[2]["payload"]["error"].as_str().unwrap().contains("handler exploded"));
+    assert!(events[2]["payload"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("handler exploded"));
     c.send_message("next").await;
-    assert_eq!(c.recv_run().await.last().unwrap()["payload"]["status"], "completed");
+    assert_eq!(
+        c.recv_run().await.last().unwrap()["payload"]["status"],
+        "completed"
+    );
     let mut other = Client::connect(&t.url, "kate").await;
     other.send_message("unaffected").await;
     assert_eq!(other.recv_run().await.len(), 5);
@@ -279,10 +427,13 @@ async fn reconnecting_with_since_replays_what_was_missed() {
     let first = c.recv_run().await;
     let last_seen = first[1]["seq"].as_u64().unwrap();
     drop(c);
-    let mut request = format!("{}?since={last_seen}", t.url).into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("Authorization", HeaderValue::from_str(&format!("Bearer {}", token("lena"))).unwrap());
+    let mut request = format!("{}?since={last_seen}", t.url)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Authorization",
+        HeaderValue::from_str(&format!("Bearer {}", token("lena"))).unwrap(),
+    );
     let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
     let mut again = Client::established(ws, "lena").await;
     let replayed = again.recv_run().await;

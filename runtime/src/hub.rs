@@ -1,8 +1,9 @@
-use std::collections::hash_map::{Entry, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use crate::log::UserLog;
 use crate::{Agent, Error, UserId, WebSocketManagerFactory};
@@ -34,15 +35,39 @@ pub struct Hub {
 pub(crate) struct HubInner {
     pub(crate) config: HubConfig,
     hasher: RandomState,
-    users: Box<[Mutex<HashMap<UserId, Arc<UserLog>>>]>,
+    users: Box<[Mutex<Shard>]>,
     pub(crate) agents: Vec<Arc<dyn Agent>>,
     pub(crate) closing: AtomicBool,
+}
+
+/// One independently locked part of the user table. Logs nobody holds are
+/// forgotten lazily: when the shard has doubled since its last sweep, the
+/// logs idle for longer than the retention are dropped, so the table stays
+/// within twice the users that are live or recently active.
+#[derive(Default)]
+struct Shard {
+    logs: HashMap<UserId, Arc<UserLog>>,
+    sweep_at: usize,
+}
+
+const MIN_SWEEP: usize = 64;
+
+impl Shard {
+    fn sweep(&mut self, retention: Duration) -> usize {
+        let now = crate::log::clock_ms();
+        let retention = retention.as_millis() as u64;
+        let before = self.logs.len();
+        self.logs.retain(|_, log| !log.is_idle(now, retention));
+        self.sweep_at = (self.logs.len() * 2).max(MIN_SWEEP);
+        before - self.logs.len()
+    }
 }
 
 #[derive(Clone, Debug)]
 pub(crate) struct HubConfig {
     pub(crate) replay_capacity: usize,
     pub(crate) subscriber_capacity: usize,
+    pub(crate) idle_retention: Duration,
 }
 
 impl Hub {
@@ -53,6 +78,7 @@ impl Hub {
             config: HubConfig {
                 replay_capacity: 256,
                 subscriber_capacity: 1024,
+                idle_retention: Duration::from_secs(600),
             },
             agents: Vec::new(),
         }
@@ -64,6 +90,19 @@ impl Hub {
         WebSocketManagerFactory {
             hub: self.inner.clone(),
         }
+    }
+
+    /// Users the hub currently keeps a log for: those with a live manager,
+    /// bridge, run or connection, and those active within the idle retention.
+    pub fn user_count(&self) -> usize {
+        self.inner.user_count()
+    }
+
+    /// Forgets the logs of users nobody holds and who have been idle for
+    /// longer than the retention; returns how many. This also happens
+    /// on its own as new users arrive, so calling it is optional.
+    pub fn forget_idle_users(&self) -> usize {
+        self.inner.sweep_idle()
     }
 
     /// The names of the registered agents; the first is the default.
@@ -79,37 +118,37 @@ impl HubInner {
             return Err(Error::ShuttingDown);
         }
         let shard = self.hasher.hash_one(user) as usize % self.users.len();
-        let mut users = self.users[shard]
+        let mut shard = self.users[shard]
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        Ok(match users.entry(user.clone()) {
-            Entry::Occupied(e) => e.get().clone(),
-            Entry::Vacant(e) => e
-                .insert(Arc::new(UserLog::new(
-                    user.clone(),
-                    self.config.replay_capacity,
-                )))
-                .clone(),
-        })
+        if let Some(log) = shard.logs.get(user) {
+            return Ok(log.clone());
+        }
+        if shard.logs.len() >= shard.sweep_at {
+            shard.sweep(self.config.idle_retention);
+        }
+        let log = Arc::new(UserLog::new(user.clone(), self.config.replay_capacity));
+        shard.logs.insert(user.clone(), log.clone());
+        Ok(log)
     }
 
-    /// Forgets the logs nobody holds: no manager, bridge, run or connection.
-    /// Returns how many were removed.
+    /// Forgets every log nobody holds that has been idle past the retention.
+    /// Returns how many were forgotten.
     pub(crate) fn sweep_idle(&self) -> usize {
-        let mut removed = 0;
-        for shard in self.users.iter() {
-            let mut users = shard.lock().unwrap_or_else(PoisonError::into_inner);
-            let before = users.len();
-            users.retain(|_, log| !log.is_idle());
-            removed += before - users.len();
-        }
-        removed
+        self.users
+            .iter()
+            .map(|s| {
+                s.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .sweep(self.config.idle_retention)
+            })
+            .sum()
     }
 
     pub(crate) fn user_count(&self) -> usize {
         self.users
             .iter()
-            .map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).len())
+            .map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).logs.len())
             .sum()
     }
 
@@ -124,7 +163,7 @@ impl HubInner {
 impl fmt::Debug for Hub {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Hub")
-            .field("users", &self.inner.user_count())
+            .field("users", &self.user_count())
             .field("agents", &self.agent_names().collect::<Vec<_>>())
             .field("config", &self.inner.config)
             .finish()
@@ -166,6 +205,13 @@ impl HubBuilder {
     /// connections that open later (default 256; 0 keeps none).
     pub fn replay_capacity(mut self, events: usize) -> Self {
         self.config.replay_capacity = events;
+        self
+    }
+
+    /// How long the log (and so the replay buffer and `seq`) of a user with
+    /// no manager, bridge, run or connection is kept (default 10 minutes).
+    pub fn idle_retention(mut self, retention: Duration) -> Self {
+        self.config.idle_retention = retention;
         self
     }
 
@@ -211,5 +257,61 @@ impl fmt::Debug for HubBuilder {
                 &self.agents.iter().map(|a| a.name()).collect::<Vec<_>>(),
             )
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ThreadId, UserExecutionContext};
+
+    fn ctx(user: &str) -> UserExecutionContext {
+        UserExecutionContext::new(UserId::new(user).unwrap(), ThreadId::new("t").unwrap())
+    }
+
+    #[tokio::test]
+    async fn logs_nobody_holds_are_forgotten_and_held_ones_never_are() {
+        let hub = Hub::builder()
+            .idle_retention(Duration::ZERO)
+            .build()
+            .unwrap();
+        let factory = hub.factory();
+        let kept = factory.create_manager(&ctx("kept")).await.unwrap();
+        let bridge = kept.bridge();
+        for i in 0..10_000 {
+            drop(
+                factory
+                    .create_manager(&ctx(&format!("u{i}")))
+                    .await
+                    .unwrap(),
+            );
+        }
+        assert!(
+            hub.user_count() <= SHARDS * MIN_SWEEP * 2,
+            "{}",
+            hub.user_count()
+        );
+        hub.forget_idle_users();
+        assert_eq!(hub.user_count(), 1);
+        drop(kept);
+        let again = factory.create_manager(&ctx("kept")).await.unwrap();
+        let run = crate::emit!(bridge, agent_started { agent_name: "a" });
+        drop(run);
+        assert_eq!(again.last_seq(), 2, "the held log kept its seq");
+    }
+
+    #[tokio::test]
+    async fn recently_active_logs_are_kept_for_the_retention() {
+        let hub = Hub::builder().build().unwrap();
+        let manager = hub.factory().create_manager(&ctx("alice")).await.unwrap();
+        drop(crate::emit!(
+            manager.bridge(),
+            agent_started { agent_name: "a" }
+        ));
+        drop(manager);
+        assert_eq!(hub.forget_idle_users(), 0);
+        let manager = hub.factory().create_manager(&ctx("alice")).await.unwrap();
+        assert_eq!(manager.subscribe_after(0).missed(), 0);
+        assert_eq!(manager.last_seq(), 2);
     }
 }

@@ -152,7 +152,7 @@ fn next_raw() -> (u64, u64) {
         (a, h.finish())
     });
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    (splitmix(n ^ k1), k2)
+    (splitmix(n ^ k1), splitmix(n.wrapping_add(k2)))
 }
 
 fn splitmix(mut z: u64) -> u64 {

@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::{mpsc, Notify};
@@ -60,6 +60,17 @@ pub(crate) struct UserLog {
     state: Mutex<LogState>,
     /// Live WebSocket connections of this user, for the per-user cap.
     pub(crate) connections: AtomicUsize,
+    /// When the log was last used, in milliseconds since [`clock_ms`]'s start.
+    last_active: AtomicU64,
+}
+
+/// A coarse monotonic clock for idle bookkeeping.
+pub(crate) fn clock_ms() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_millis() as u64
 }
 
 /// What a new subscriber gets: the buffered events it asked for, then the
@@ -82,7 +93,12 @@ impl UserLog {
                 subscribers: Vec::new(),
             }),
             connections: AtomicUsize::new(0),
+            last_active: AtomicU64::new(clock_ms()),
         }
+    }
+
+    fn touch(&self) {
+        self.last_active.store(clock_ms(), Ordering::Relaxed);
     }
 
     pub(crate) fn user(&self) -> &UserId {
@@ -98,6 +114,7 @@ impl UserLog {
     /// Appends one event: `tail` is everything of the envelope after `seq`
     /// (starting with `,"event_id":`). Returns the assigned `seq`.
     pub(crate) fn append(&self, event_type: &str, tail: &[u8]) -> u64 {
+        self.touch();
         let mut state = self.lock();
         state.last_seq += 1;
         let seq = state.last_seq;
@@ -135,6 +152,7 @@ impl UserLog {
     pub(crate) fn attach(&self, after: Option<u64>, capacity: usize) -> Attached {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let overflow = Arc::new(Overflow::default());
+        self.touch();
         let mut state = self.lock();
         let (replay, missed) = match after {
             None => (VecDeque::new(), 0),
@@ -161,13 +179,17 @@ impl UserLog {
         self.lock().last_seq
     }
 
-    /// Whether the log can be forgotten: nobody holds it but the hub.
-    pub(crate) fn is_idle(self: &Arc<Self>) -> bool {
-        Arc::strong_count(self) == 1 && self.connections.load(Ordering::Acquire) == 0 && {
-            let mut state = self.lock();
-            state.subscribers.retain(|s| !s.tx.is_closed());
-            state.subscribers.is_empty()
-        }
+    /// Whether the log can be forgotten: nobody but the hub holds it, and
+    /// it has not been used for `retention_ms`.
+    pub(crate) fn is_idle(self: &Arc<Self>, now_ms: u64, retention_ms: u64) -> bool {
+        Arc::strong_count(self) == 1
+            && self.connections.load(Ordering::Acquire) == 0
+            && now_ms.saturating_sub(self.last_active.load(Ordering::Relaxed)) >= retention_ms
+            && {
+                let mut state = self.lock();
+                state.subscribers.retain(|s| !s.tx.is_closed());
+                state.subscribers.is_empty()
+            }
     }
 }
 

@@ -143,7 +143,8 @@ impl Run {
                 wire::push_key(p, "step_number");
                 wire::push_u64(p, step.into());
             }
-            if let Some(progress) = event.progress_percentage {
+            // JSON has no NaN or infinity; such a value is left out.
+            if let Some(progress) = event.progress_percentage.filter(|p| p.is_finite()) {
                 p.push(b',');
                 wire::push_key(p, "progress_percentage");
                 wire::push_json(p, &progress)?;

@@ -22,27 +22,61 @@ pub const WAIT: Duration = Duration::from_secs(20);
 /// message makes the tool and the run fail.
 #[agent(name = "researcher")]
 pub async fn researcher(run: &Run, msg: UserMessage) -> Result<Value, AgentError> {
-    emit!(run, agent_thinking { reasoning: format!("Reading: {}", msg.content) });
-    let call = emit!(run, tool_executing { tool_name: "search", parameters: json!({ "q": msg.content }) });
+    emit!(
+        run,
+        agent_thinking {
+            reasoning: format!("Reading: {}", msg.content)
+        }
+    );
+    let call = emit!(
+        run,
+        tool_executing {
+            tool_name: "search",
+            parameters: json!({ "q": msg.content })
+        }
+    );
     tokio::task::yield_now().await;
     if msg.content.contains("fail") {
-        emit!(call, tool_completed { error: "search refused" });
-        return Err(AgentError::new(format!("could not research {}", msg.content)));
+        emit!(
+            call,
+            tool_completed {
+                error: "search refused"
+            }
+        );
+        return Err(AgentError::new(format!(
+            "could not research {}",
+            msg.content
+        )));
     }
-    emit!(call, tool_completed { result: json!({ "hits": 3, "q": msg.content }) });
+    emit!(
+        call,
+        tool_completed {
+            result: json!({ "hits": 3, "q": msg.content })
+        }
+    );
     Ok(json!({ "answer": format!("3 offers for {}", msg.content) }))
 }
 
 #[agent(name = "panicker")]
 pub async fn panicker(run: &Run, _msg: UserMessage) -> Result<Value, AgentError> {
-    emit!(run, agent_thinking { reasoning: "about to panic" });
+    emit!(
+        run,
+        agent_thinking {
+            reasoning: "about to panic"
+        }
+    );
     panic!("handler exploded");
 }
 
 /// Opens a tool call and never finishes: only cancellation ends it.
 #[agent(name = "sleeper")]
 pub async fn sleeper(run: &Run, _msg: UserMessage) -> Result<Value, AgentError> {
-    let _call = emit!(run, tool_executing { tool_name: "wait_forever" });
+    let _call = emit!(
+        run,
+        tool_executing {
+            tool_name: "wait_forever"
+        }
+    );
     std::future::pending::<()>().await;
     Ok(Value::Null)
 }
@@ -52,7 +86,9 @@ pub fn auth() -> JwtAuth {
 }
 
 pub fn token(user: &str) -> String {
-    auth().issue(&UserId::new(user).unwrap(), Duration::from_secs(600)).unwrap()
+    auth()
+        .issue(&UserId::new(user).unwrap(), Duration::from_secs(600))
+        .unwrap()
 }
 
 pub fn config() -> ServerConfig {
@@ -98,7 +134,9 @@ impl Client {
             "Authorization",
             HeaderValue::from_str(&format!("Bearer {}", token(user))).unwrap(),
         );
-        let (ws, _) = tokio_tungstenite::connect_async(request).await.expect("connect");
+        let (ws, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("connect");
         Client::established(ws, user).await
     }
 
@@ -111,21 +149,30 @@ impl Client {
         let hello = client.recv().await;
         assert_eq!(hello["type"], "connection_established", "{hello}");
         assert_eq!(hello["payload"]["user_id"], user);
-        client.connection_id = hello["payload"]["connection_id"].as_str().unwrap().to_owned();
+        client.connection_id = hello["payload"]["connection_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         client
     }
 
     pub async fn send(&mut self, value: Value) {
-        self.ws.send(Message::text(value.to_string())).await.unwrap();
+        self.ws
+            .send(Message::text(value.to_string()))
+            .await
+            .unwrap();
     }
 
     pub async fn send_message(&mut self, content: &str) {
-        self.send(json!({ "type": "user_message", "payload": { "content": content } })).await;
+        self.send(json!({ "type": "user_message", "payload": { "content": content } }))
+            .await;
     }
 
     pub async fn send_to(&mut self, agent: &str, content: &str) {
-        self.send(json!({ "type": "user_message", "payload": { "content": content, "agent": agent } }))
-            .await;
+        self.send(
+            json!({ "type": "user_message", "payload": { "content": content, "agent": agent } }),
+        )
+        .await;
     }
 
     /// The next JSON frame; panics on close or timeout.
@@ -166,7 +213,9 @@ impl Client {
                 .await
                 .expect("timed out waiting for close");
             match frame {
-                Some(Ok(Message::Text(text))) => before.push(serde_json::from_str(text.as_str()).unwrap()),
+                Some(Ok(Message::Text(text))) => {
+                    before.push(serde_json::from_str(text.as_str()).unwrap())
+                }
                 Some(Ok(Message::Close(close))) => return (before, close),
                 Some(Ok(_)) => {}
                 Some(Err(e)) => panic!("error before a close frame: {e}"),

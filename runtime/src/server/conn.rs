@@ -40,6 +40,8 @@ struct Accepted {
     since: Option<u64>,
 }
 
+// The handshake callback's error type is set by tungstenite.
+#[allow(clippy::result_large_err)]
 pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, _guard: TaskGuard) {
     let _ = stream.set_nodelay(true);
     let cfg = &shared.config;
@@ -57,7 +59,7 @@ pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, _guard: TaskGu
                 accepted = Some(a);
                 Ok(resp)
             }
-            Err(e) => Err(e),
+            Err(e) => Err(*e),
         },
         Some(ws_config),
     );
@@ -112,14 +114,14 @@ impl Drop for ConnectionSlot {
     }
 }
 
-fn reject(status: StatusCode, message: &str) -> ErrorResponse {
+fn reject(status: StatusCode, message: &str) -> Box<ErrorResponse> {
     let mut resp = ErrorResponse::new(Some(message.to_owned()));
     *resp.status_mut() = status;
     if status == StatusCode::UNAUTHORIZED {
         resp.headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
-    resp
+    Box::new(resp)
 }
 
 /// Checks path, origin and token; selects `agentwire.v1` when offered and
@@ -128,7 +130,7 @@ fn authorize(
     shared: &Shared,
     req: &Request,
     mut resp: Response,
-) -> Result<(Response, Accepted), ErrorResponse> {
+) -> Result<(Response, Accepted), Box<ErrorResponse>> {
     if req.uri().path() != "/ws" {
         return Err(reject(StatusCode::NOT_FOUND, "the endpoint is /ws"));
     }
@@ -161,7 +163,10 @@ fn authorize(
         .map(str::trim);
     let from_protocol = offered.iter().find_map(|p| p.strip_prefix(BEARER_PREFIX));
     let token = from_header.or(from_protocol).ok_or_else(|| {
-        reject(StatusCode::UNAUTHORIZED, &super::AuthError::Missing.to_string())
+        reject(
+            StatusCode::UNAUTHORIZED,
+            &super::AuthError::Missing.to_string(),
+        )
     })?;
     let user = shared
         .config
@@ -184,7 +189,10 @@ fn authorize(
         Some(query) => match query.split('&').find_map(|kv| kv.strip_prefix("since=")) {
             None => None,
             Some(n) => Some(n.parse::<u64>().map_err(|_| {
-                reject(StatusCode::BAD_REQUEST, "`since` must be a non-negative integer")
+                reject(
+                    StatusCode::BAD_REQUEST,
+                    "`since` must be a non-negative integer",
+                )
             })?),
         },
     };
@@ -405,13 +413,20 @@ async fn read_loop(
             }
         }
     };
-    if tokio::time::timeout(cfg.write_timeout + CLOSE_LINGER, linger).await.is_err() {
+    if tokio::time::timeout(cfg.write_timeout + CLOSE_LINGER, linger)
+        .await
+        .is_err()
+    {
         writer.abort();
     }
 }
 
 /// Starts a run of the requested agent for this user, tracked for shutdown.
-async fn start_run(shared: &Arc<Shared>, user: &UserId, message: UserMessage) -> Result<(), ClientError> {
+async fn start_run(
+    shared: &Arc<Shared>,
+    user: &UserId,
+    message: UserMessage,
+) -> Result<(), ClientError> {
     let hub = &shared.hub.inner;
     let agent = match hub.agent(message.agent.as_deref()) {
         Some(agent) => agent.clone(),
@@ -428,11 +443,16 @@ async fn start_run(shared: &Arc<Shared>, user: &UserId, message: UserMessage) ->
     };
     let mut stop = shared.stop_runs.subscribe();
     if *stop.borrow() {
-        return Err(ClientError::new("shutting_down", "the server is shutting down"));
+        return Err(ClientError::new(
+            "shutting_down",
+            "the server is shutting down",
+        ));
     }
     let thread = match &message.thread_id {
         Some(thread) => thread.clone(),
-        None => ThreadId::new("default").map_err(|e| ClientError::new("internal", e.to_string()))?,
+        None => {
+            ThreadId::new("default").map_err(|e| ClientError::new("internal", e.to_string()))?
+        }
     };
     let ctx = UserExecutionContext::new(user.clone(), thread);
     let manager = shared

@@ -249,14 +249,35 @@ impl ServerConfig {
 
     fn validate(&self) -> Result<(), Error> {
         let checks = [
-            (self.max_connections_per_user == 0, "max_connections_per_user must be at least 1"),
-            (self.max_inbound_message < 64, "max_inbound_message must be at least 64 bytes"),
-            (self.queue_capacity == 0, "queue_capacity must be at least 1"),
-            (self.write_timeout.is_zero(), "write_timeout must be positive"),
-            (self.handshake_timeout.is_zero(), "handshake_timeout must be positive"),
-            (self.ping_interval.is_zero(), "ping_interval must be positive"),
+            (
+                self.max_connections_per_user == 0,
+                "max_connections_per_user must be at least 1",
+            ),
+            (
+                self.max_inbound_message < 64,
+                "max_inbound_message must be at least 64 bytes",
+            ),
+            (
+                self.queue_capacity == 0,
+                "queue_capacity must be at least 1",
+            ),
+            (
+                self.write_timeout.is_zero(),
+                "write_timeout must be positive",
+            ),
+            (
+                self.handshake_timeout.is_zero(),
+                "handshake_timeout must be positive",
+            ),
+            (
+                self.ping_interval.is_zero(),
+                "ping_interval must be positive",
+            ),
             (self.pong_timeout.is_zero(), "pong_timeout must be positive"),
-            (self.rate_per_second == 0 || self.rate_burst == 0, "rate_limit values must be at least 1"),
+            (
+                self.rate_per_second == 0 || self.rate_burst == 0,
+                "rate_limit values must be at least 1",
+            ),
         ];
         match checks.into_iter().find(|(bad, _)| *bad) {
             Some((_, msg)) => Err(Error::config(msg)),
@@ -286,7 +307,11 @@ pub struct Server {
 impl Hub {
     /// Serves `GET /ws` on `listener` until [`Server::shutdown`]. Must be
     /// called inside a tokio runtime. Rejects an invalid configuration.
-    pub async fn serve(&self, listener: TcpListener, config: ServerConfig) -> Result<Server, Error> {
+    pub async fn serve(
+        &self,
+        listener: TcpListener,
+        config: ServerConfig,
+    ) -> Result<Server, Error> {
         config.validate()?;
         let local_addr = listener.local_addr()?;
         let shared = Arc::new(Shared {

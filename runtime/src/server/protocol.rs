@@ -136,7 +136,9 @@ mod tests {
 
     #[test]
     fn parses_messages() {
-        match parse(r#"{"type":"user_message","payload":{"content":"hi","thread_id":"t","agent":"a"}}"#) {
+        match parse(
+            r#"{"type":"user_message","payload":{"content":"hi","thread_id":"t","agent":"a"}}"#,
+        ) {
             Ok(Inbound::UserMessage(m)) => {
                 assert_eq!(m.content, "hi");
                 assert_eq!(m.thread_id.unwrap().as_str(), "t");
@@ -154,8 +156,14 @@ mod tests {
         assert_eq!(code("[1]"), "invalid_payload");
         assert_eq!(code(r#"{"type":"dance"}"#), "unknown_type");
         assert_eq!(code(r#"{"type":"user_message"}"#), "invalid_payload");
-        assert_eq!(code(r#"{"type":"user_message","payload":{"content":3}}"#), "invalid_payload");
-        assert_eq!(code(r#"{"type":"user_message","payload":{"content":" "}}"#), "invalid_payload");
+        assert_eq!(
+            code(r#"{"type":"user_message","payload":{"content":3}}"#),
+            "invalid_payload"
+        );
+        assert_eq!(
+            code(r#"{"type":"user_message","payload":{"content":" "}}"#),
+            "invalid_payload"
+        );
         assert_eq!(
             code(r#"{"type":"user_message","payload":{"content":"x","thread_id":""}}"#),
             "invalid_payload"
@@ -164,7 +172,8 @@ mod tests {
 
     #[test]
     fn frames_are_json() {
-        let e: Value = serde_json::from_str(&ClientError::new("x", "a \"quote\"").to_frame()).unwrap();
+        let e: Value =
+            serde_json::from_str(&ClientError::new("x", "a \"quote\"").to_frame()).unwrap();
         assert_eq!(e["payload"]["message"], "a \"quote\"");
         let c: Value = serde_json::from_str(&connection_established("c1", "alice")).unwrap();
         assert_eq!(c["payload"]["user_id"], "alice");
