@@ -31,10 +31,16 @@ fn parse_args() -> Result<Args, String> {
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--serve" => args.serve = true,
-            "--addr" => args.addr = it.next().ok_or("--addr needs a value, e.g. 127.0.0.1:8765")?,
+            "--addr" => {
+                args.addr = it
+                    .next()
+                    .ok_or("--addr needs a value, e.g. 127.0.0.1:8765")?
+            }
             "--jwt-secret" => args.secret = Some(it.next().ok_or("--jwt-secret needs a value")?),
             "-h" | "--help" => {
-                return Err("usage: golden_path [--serve [--addr HOST:PORT] [--jwt-secret SECRET]]".into())
+                return Err(
+                    "usage: golden_path [--serve [--addr HOST:PORT] [--jwt-secret SECRET]]".into(),
+                )
             }
             other => return Err(format!("unknown argument `{other}`; try --help")),
         }
@@ -75,7 +81,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 
     println!("agentwire golden path: server on {url}");
     let mut sessions = Vec::new();
-    for (user, message) in [("alice", "find GPU prices"), ("bob", "this search will fail")] {
+    for (user, message) in [
+        ("alice", "find GPU prices"),
+        ("bob", "this search will fail"),
+    ] {
         let token = auth.issue(&UserId::new(user)?, Duration::from_secs(300))?;
         let url = url.clone();
         sessions.push(tokio::spawn(async move {

@@ -86,12 +86,12 @@ pub use error::Error;
 pub use factory::{UserWebSocketManager, WebSocketManagerFactory};
 pub use hub::{Hub, HubBuilder};
 pub use id::{ConnectionId, RequestId, RunId, ThreadId, ToolCallId, UserId, MAX_ID_LEN};
-pub use log::{RecvError, Subscription, WireEvent};
-pub use run::{Run, ToolCall};
-pub use wire::{RunStatus, ToolStatus};
 #[doc(hidden)]
 #[allow(unused_imports)]
 pub use legacy::*;
+pub use log::{RecvError, Subscription, WireEvent};
+pub use run::{Run, ToolCall};
+pub use wire::{RunStatus, ToolStatus};
 
 /// Declares an event type.
 ///
