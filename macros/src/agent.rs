@@ -17,16 +17,17 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let func: ItemFn = match syn::parse2(item.clone()) {
         Ok(func) => func,
         Err(_) => {
-            let err = syn::Error::new(
-                proc_macro2::Span::call_site(),
-                "#[agent] goes on an `async fn(run: &Run, message: UserMessage) -> Result<T, E>`",
+            let err = syn::Error::new_spanned(
+                &item,
+                format!("#[agent] goes on a handler function: `{SHAPE}`"),
             );
             return with_original(err, item);
         }
     };
     if let Err(err) = check(&func) {
-        // Re-emit the handler untouched so its body still gets checked, and
-        // report only the signature problem.
+        // Re-emit the handler so its body still gets checked, and report
+        // only the signature problem.
+        let func = repair(func);
         return with_original(err, quote!(#func));
     }
     generate(&args, func)
@@ -54,7 +55,7 @@ impl Parse for Args {
             let lookahead = input.lookahead1();
             if lookahead.peek(kw::name) {
                 let key: kw::name = input.parse()?;
-                input.parse::<Token![=]>()?;
+                expect_value(input, key.span, "name = \"researcher\"")?;
                 if args.name.is_some() {
                     return Err(syn::Error::new(key.span, "`name` is given twice"));
                 }
@@ -68,7 +69,7 @@ impl Parse for Args {
                 args.name = Some(lit);
             } else if lookahead.peek(Token![crate]) {
                 let key: Token![crate] = input.parse()?;
-                input.parse::<Token![=]>()?;
+                expect_value(input, key.span, "crate = ::agentwire")?;
                 if args.krate.is_some() {
                     return Err(syn::Error::new(key.span, "`crate` is given twice"));
                 }
@@ -100,30 +101,37 @@ fn check(func: &ItemFn) -> syn::Result<()> {
         ));
     }
     if !sig.generics.params.is_empty() {
-        return Err(syn::Error::new(
-            sig.generics.span(),
+        return Err(syn::Error::new_spanned(
+            &sig.generics,
             "#[agent] handlers cannot be generic: one handler is one agent",
         ));
     }
     let mut inputs = sig.inputs.iter();
     match inputs.next() {
         Some(FnArg::Receiver(r)) => {
-            return Err(syn::Error::new(
-                r.span(),
+            return Err(syn::Error::new_spanned(
+                r,
                 format!("#[agent] goes on a free function, not a method: write `{SHAPE}`"),
             ))
         }
         Some(FnArg::Typed(pat)) => match &*pat.ty {
-            Type::Reference(r) if r.mutability.is_none() => {}
+            Type::Reference(r) if r.mutability.is_none() => {
+                if let Some(wrong) = last_ident(&r.elem).filter(|i| NOT_A_RUN.contains(&i.as_str())) {
+                    return Err(syn::Error::new_spanned(
+                        r,
+                        format!("the first parameter is the run, not `&{wrong}`: write `run: &Run`; #[agent] starts the run on the user's bridge and passes it in"),
+                    ));
+                }
+            }
             Type::Reference(r) => {
-                return Err(syn::Error::new(
-                    r.span(),
+                return Err(syn::Error::new_spanned(
+                    r,
                     "the run is borrowed shared: write `run: &Run` (emitting needs no `&mut`)",
                 ))
             }
             other => {
-                return Err(syn::Error::new(
-                    other.span(),
+                return Err(syn::Error::new_spanned(
+                    other,
                     "the first parameter is the borrowed run: write `run: &Run`; #[agent] owns the run and emits `agent_completed` when the handler returns",
                 ))
             }
@@ -136,6 +144,12 @@ fn check(func: &ItemFn) -> syn::Result<()> {
         }
     }
     match inputs.next() {
+        Some(FnArg::Typed(pat)) if is_text(&pat.ty) => {
+            return Err(syn::Error::new_spanned(
+                &pat.ty,
+                "the second parameter is the user's message: write `msg: UserMessage` (its text is `msg.content`)",
+            ))
+        }
         Some(_) => {}
         None => {
             return Err(syn::Error::new(
@@ -145,8 +159,8 @@ fn check(func: &ItemFn) -> syn::Result<()> {
         }
     }
     if let Some(extra) = inputs.next() {
-        return Err(syn::Error::new(
-            extra.span(),
+        return Err(syn::Error::new_spanned(
+            extra,
             format!("#[agent] handlers take exactly two parameters: `{SHAPE}`"),
         ));
     }
@@ -158,16 +172,67 @@ fn check(func: &ItemFn) -> syn::Result<()> {
         ReturnType::Default => false,
     };
     if !is_result {
-        let span = match &sig.output {
-            ReturnType::Type(_, ty) => ty.span(),
-            ReturnType::Default => sig.ident.span(),
-        };
-        return Err(syn::Error::new(
-            span,
-            "#[agent] handlers return `Result<T, E>` (T: Serialize becomes the run's result, E: Display its error)",
-        ));
+        let msg = "#[agent] handlers return `Result<T, E>` (T: Serialize becomes the run's result, E: Display its error)";
+        return Err(match &sig.output {
+            ReturnType::Type(_, ty) => syn::Error::new_spanned(ty, msg),
+            ReturnType::Default => syn::Error::new(sig.ident.span(), msg),
+        });
     }
     Ok(())
+}
+
+/// Types a handler is sometimes written to take instead of the run.
+const NOT_A_RUN: &[&str] = &[
+    "AgentBridge",
+    "UserWebSocketManager",
+    "UserExecutionContext",
+    "WebSocketManagerFactory",
+    "Hub",
+    "ToolCall",
+];
+
+fn last_ident(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}
+
+/// `String`, `str` or a reference to one: the message's text, not the message.
+fn is_text(ty: &Type) -> bool {
+    let ty = match ty {
+        Type::Reference(r) => &*r.elem,
+        other => other,
+    };
+    matches!(last_ident(ty).as_deref(), Some("String" | "str"))
+}
+
+/// An argument key must be followed by `= value`.
+pub(crate) fn expect_value(
+    input: ParseStream,
+    key: proc_macro2::Span,
+    example: &str,
+) -> syn::Result<()> {
+    if input.peek(Token![=]) {
+        input.parse::<Token![=]>()?;
+        Ok(())
+    } else {
+        Err(syn::Error::new(
+            key,
+            format!("this argument takes a value: `{example}`"),
+        ))
+    }
+}
+
+/// A `run: &mut Run` is re-emitted as `&Run`, so that the body's `emit!`
+/// calls do not each repeat the signature error.
+fn repair(mut func: ItemFn) -> ItemFn {
+    if let Some(FnArg::Typed(pat)) = func.sig.inputs.first_mut() {
+        if let Type::Reference(r) = &mut *pat.ty {
+            r.mutability = None;
+        }
+    }
+    func
 }
 
 fn generate(args: &Args, func: ItemFn) -> TokenStream {
@@ -182,6 +247,11 @@ fn generate(args: &Args, func: ItemFn) -> TokenStream {
         None => ident.to_string(),
     };
     let vis = func.vis.clone();
+    let func_inputs: Vec<FnArg> = func.sig.inputs.iter().cloned().collect();
+    let output_span = match &func.sig.output {
+        ReturnType::Type(_, ty) => ty.span(),
+        ReturnType::Default => span,
+    };
     let (docs, attrs): (Vec<_>, Vec<_>) = func
         .attrs
         .iter()
@@ -191,6 +261,23 @@ fn generate(args: &Args, func: ItemFn) -> TokenStream {
     inner.attrs = attrs;
     inner.vis = syn::Visibility::Inherited;
     inner.sig.ident = syn::Ident::new("__agentwire_handler", span);
+
+    // Type errors are placed on the user's tokens: a parameter of the wrong
+    // type on that parameter, a result or error type that cannot be sent on
+    // the return type.
+    let param_span = |i: usize| match func_inputs.get(i) {
+        Some(FnArg::Typed(pat)) => pat.ty.span(),
+        _ => span,
+    };
+    let run_arg = quote_spanned!(param_span(0)=> run);
+    let message_arg = quote_spanned!(param_span(1)=> message);
+    let call_krate = respan(krate.clone(), output_span);
+    let call_name = syn::LitStr::new(&name, output_span);
+    let run_agent = quote_spanned! {output_span=>
+        #call_krate::__private::run_agent(bridge, #call_name, message, |run, message| {
+            ::std::boxed::Box::pin(#ident::__agentwire_handler(#run_arg, #message_arg))
+        })
+    };
 
     quote_spanned! {span=>
         #(#docs)*
@@ -213,12 +300,27 @@ fn generate(args: &Args, func: ItemFn) -> TokenStream {
                 bridge: #krate::AgentBridge,
                 message: #krate::UserMessage,
             ) -> #krate::__private::BoxFuture<'static, #krate::RunOutcome> {
-                #krate::__private::run_agent(bridge, #name, message, |run, message| {
-                    ::std::boxed::Box::pin(#ident::__agentwire_handler(run, message))
-                })
+                #run_agent
             }
         }
     }
+}
+
+/// `tokens` with every span set to `span`.
+fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            if let proc_macro2::TokenTree::Group(g) = &tt {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                tt = group.into();
+            } else {
+                tt.set_span(span);
+            }
+            tt
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -273,6 +375,11 @@ mod tests {
             "async fn a(run: &mut Run, m: UserMessage) -> Result<(), String> { Ok(()) }"
         )
         .contains("borrowed shared"));
+        assert!(!error(
+            "",
+            "async fn a(run: &mut Run, m: UserMessage) -> Result<(), String> { Ok(()) }"
+        )
+        .contains("& mut Run"));
         assert!(error("", "async fn a() -> Result<(), String> { Ok(()) }").contains("take the run"));
         assert!(
             error("", "async fn a(run: &Run) -> Result<(), String> { Ok(()) }").contains("message")
@@ -290,7 +397,34 @@ mod tests {
     }
 
     #[test]
+    fn parameters_of_the_wrong_kind() {
+        let out = error(
+            "",
+            "async fn a(b: &AgentBridge, m: UserMessage) -> Result<(), String> { Ok(()) }",
+        );
+        assert!(
+            out.contains("not `&AgentBridge`: write `run: &Run`"),
+            "{out}"
+        );
+        let out = error(
+            "",
+            "async fn a(run: &Run, m: &str) -> Result<(), String> { Ok(()) }",
+        );
+        assert!(out.contains("write `msg: UserMessage`"), "{out}");
+    }
+
+    #[test]
+    fn type_errors_point_at_the_signature() {
+        // The call that bounds `T` and `E` carries the return type's span,
+        // so it is not the attribute's.
+        let out = run("", OK);
+        assert!(out.contains("run_agent (bridge , \"researcher\""), "{out}");
+    }
+
+    #[test]
     fn argument_mistakes() {
+        assert!(error("name", OK).contains("takes a value: `name ="));
+        assert!(error("crate", OK).contains("takes a value: `crate = ::agentwire`"));
         assert!(error("nam = \"x\"", OK).contains("unknown argument `nam"));
         assert!(error("name = \"a\", name = \"b\"", OK).contains("given twice"));
         assert!(error("name = \"Bad Name\"", OK).contains("cannot be an agent name"));

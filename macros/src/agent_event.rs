@@ -1,7 +1,7 @@
 //! `#[agent_event]`: a struct with named fields becomes an event type with a
 //! wire name and a typestate builder that `emit!` drives. A required field
-//! left out is reported by a per-field marker trait whose diagnostic names
-//! the field.
+//! left out is reported through `RequiredField<Event, field>`, where
+//! `field` is a unit struct named after the field, so the diagnostic names it.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -47,14 +47,14 @@ impl Parse for Args {
             let lookahead = input.lookahead1();
             if lookahead.peek(kw::name) {
                 let key: kw::name = input.parse()?;
-                input.parse::<Token![=]>()?;
+                crate::agent::expect_value(input, key.span, "name = \"progress_update\"")?;
                 if args.name.is_some() {
                     return Err(syn::Error::new(key.span, "`name` is given twice"));
                 }
                 args.name = Some(input.parse()?);
             } else if lookahead.peek(Token![crate]) {
                 let key: Token![crate] = input.parse()?;
-                input.parse::<Token![=]>()?;
+                crate::agent::expect_value(input, key.span, "crate = ::agentwire")?;
                 if args.krate.is_some() {
                     return Err(syn::Error::new(key.span, "`crate` is given twice"));
                 }
@@ -112,8 +112,13 @@ fn option_inner(ty: &Type) -> Option<&Type> {
 }
 
 fn check(args: &Args, item: Item) -> Result<Event, (syn::Error, TokenStream)> {
+    // The item is kept (with the lint allowance a declared event gets) so
+    // that code using it draws no second error.
     let fail = |span: Span, msg: String, item: &dyn quote::ToTokens| {
-        Err((syn::Error::new(span, msg), quote!(#item)))
+        Err((
+            syn::Error::new(span, msg),
+            quote!(#[allow(non_camel_case_types)] #item),
+        ))
     };
     let item = match item {
         Item::Struct(s) => s,
@@ -140,11 +145,12 @@ fn check(args: &Args, item: Item) -> Result<Event, (syn::Error, TokenStream)> {
         }
     };
     if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
-        return fail(
-            item.generics.span(),
-            "an event type cannot be generic: give its fields concrete types".into(),
-            &item,
-        );
+        let msg = "an event type cannot be generic: give its fields concrete types";
+        let err = match &item.generics.where_clause {
+            Some(clause) if item.generics.params.is_empty() => syn::Error::new_spanned(clause, msg),
+            _ => syn::Error::new_spanned(&item.generics, msg),
+        };
+        return Err((err, quote!(#[allow(non_camel_case_types)] #item)));
     }
     let fields = match &item.fields {
         Fields::Named(named) => named
@@ -181,7 +187,7 @@ fn check(args: &Args, item: Item) -> Result<Event, (syn::Error, TokenStream)> {
     if let Some(why) = names::invalid_wire_name(&wire) {
         return fail(
             wire_span,
-            format!("`{wire}` cannot be an event's wire name: {why} (as in `progress_update`)"),
+            format!("{wire:?} cannot be an event's wire name: {why} (as in `progress_update`)"),
             &item,
         );
     }
@@ -254,19 +260,11 @@ fn generate(args: &Args, event: &Event) -> TokenStream {
         }
     });
 
-    let all_fields = event
-        .fields
-        .iter()
-        .map(|f| {
-            if f.optional {
-                format!("`{}` (optional)", f.ident)
-            } else {
-                format!("`{}`", f.ident)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    let mut marker_traits = Vec::new();
+    // A required field left out is reported through
+    // `RequiredField<Event, FieldMarker>`, whose message names the field by
+    // the marker type's name: one unit struct per required field.
+    let fields_mod = format_ident!("__agentwire_fields_of_{}", ident);
+    let mut markers = Vec::new();
     let mut bounds = Vec::new();
     let mut takes = Vec::new();
     for (f, p) in event.fields.iter().zip(&params) {
@@ -276,31 +274,23 @@ fn generate(args: &Args, event: &Event) -> TokenStream {
             bounds.push(quote!(#p: #krate::__private::OptionalField<#ty>));
             takes.push(quote!(#name: #krate::__private::OptionalField::<#ty>::take(self.#name)));
         } else {
-            let marker = format_ident!("__AgentwireRequired_{}_{}", ident, name);
-            let message =
-                format!("`emit!(.., {wire} {{ .. }})` is missing the required field `{name}`");
-            let label = format!("add `{name}: ..` to this event");
-            let note = format!("the fields of `{wire}` are {all_fields}");
-            marker_traits.push(quote! {
-                #[doc(hidden)]
-                #[allow(non_camel_case_types)]
-                #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
-                #vis trait #marker {
-                    #[doc(hidden)]
-                    fn __take(self) -> #ty;
-                }
-                impl #marker for #krate::__private::Set<#ty> {
-                    #[inline]
-                    fn __take(self) -> #ty {
-                        self.0
-                    }
-                }
-            });
-            bounds.push(quote!(#p: #marker));
-            takes.push(quote!(#name: #marker::__take(self.#name)));
+            markers.push(quote!(pub struct #name;));
+            let required =
+                quote!(#krate::__private::RequiredField<#ident, #fields_mod::#name, Value = #ty>);
+            bounds.push(quote!(#p: #required));
+            takes.push(quote!(#name: #krate::__private::RequiredField::<#ident, #fields_mod::#name>::take(self.#name)));
         }
     }
 
+    // Lifecycle events are never what a user's missing `#[agent_event]`
+    // should be compared with. (Generated code in user crates cannot carry
+    // `#[diagnostic::..]`: the namespace is missing under
+    // `#![no_implicit_prelude]`.)
+    let recommend = if args.lifecycle {
+        quote!(#[diagnostic::do_not_recommend])
+    } else {
+        quote!()
+    };
     let (serde_attrs, custom_impl) = if args.lifecycle {
         (quote!(), quote!())
     } else {
@@ -315,8 +305,11 @@ fn generate(args: &Args, event: &Event) -> TokenStream {
             },
         )
     };
-    // Optional fields are left out of the payload when not given.
+    // Event types are named like their wire type (`progress_update`).
     let mut item = item.clone();
+    item.attrs
+        .push(syn::parse_quote!(#[allow(non_camel_case_types)]));
+    // Optional fields are left out of the payload when not given.
     if !args.lifecycle {
         if let Fields::Named(named) = &mut item.fields {
             for field in named.named.iter_mut() {
@@ -339,15 +332,10 @@ fn generate(args: &Args, event: &Event) -> TokenStream {
             #(#field_idents: #params,)*
         }
 
-        #(#marker_traits)*
-
-        impl #ident {
-            #[doc(hidden)]
-            #[inline]
-            #[allow(missing_docs)]
-            #vis fn __agentwire_builder() -> #builder<#(#unset),*> {
-                #builder { #(#field_idents: #krate::__private::Unset,)* }
-            }
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, non_snake_case, missing_docs, dead_code)]
+        #vis mod #fields_mod {
+            #(#markers)*
         }
 
         #[allow(non_camel_case_types)]
@@ -365,8 +353,14 @@ fn generate(args: &Args, event: &Event) -> TokenStream {
             }
         }
 
+        #recommend
         impl #krate::__private::Event for #ident {
             const NAME: &'static str = #wire;
+            type Builder = #builder<#(#unset),*>;
+            #[inline]
+            fn builder() -> Self::Builder {
+                #builder { #(#field_idents: #krate::__private::Unset,)* }
+            }
         }
 
         #custom_impl
@@ -389,11 +383,11 @@ mod tests {
         );
         assert!(out.contains("__AgentwireBuilder_progress_update"), "{out}");
         assert!(
-            out.contains("__AgentwireRequired_progress_update_percent"),
+            out.contains("__agentwire_fields_of_progress_update :: percent"),
             "{out}"
         );
         assert!(
-            !out.contains("__AgentwireRequired_progress_update_note"),
+            !out.contains("__agentwire_fields_of_progress_update :: note"),
             "{out}"
         );
         assert!(
@@ -420,6 +414,7 @@ mod tests {
     fn crate_path_is_used_everywhere() {
         let out = run("crate = ::aw", "struct e { x: u8 }");
         assert!(out.contains(":: aw :: __private :: Event"), "{out}");
+        assert!(out.contains(":: aw :: __private :: RequiredField"), "{out}");
         assert!(!out.contains(":: agentwire ::"), "{out}");
     }
 
@@ -435,6 +430,7 @@ mod tests {
         assert!(error("", "union u { a: u8 }").contains("not a union"));
         assert!(error("", "struct e(u8);").contains("need names"));
         assert!(error("", "struct e<T> { t: T }").contains("cannot be generic"));
+        assert!(error("", "struct e where u8: Copy { t: u8 }").contains("cannot be generic"));
         assert!(error("", "fn f() {}").contains("struct with named fields"));
     }
 
@@ -452,6 +448,7 @@ mod tests {
     fn rejects_bad_arguments() {
         assert!(error("nam = \"x\"", "struct p { }").contains("unknown argument `nam"));
         assert!(error("name = \"a\", name = \"b\"", "struct p { }").contains("given twice"));
+        assert!(error("name", "struct p { }").contains("takes a value"));
     }
 
     #[test]

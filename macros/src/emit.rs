@@ -13,10 +13,31 @@ use crate::names::{self, Lifecycle, Target};
 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let (krate, rest) = split_crate_path(input);
-    match Parser::parse2(EmitInput::parse, rest).and_then(|input| generate(&krate, input)) {
+    let input = match Parser::parse2(EmitInput::parse, rest) {
+        Ok(input) => input,
+        Err(err) => return errors(err, TokenStream::new()),
+    };
+    // On a mistake the target and values are still checked (and count as
+    // used, so their imports draw no warning), but nothing is emitted.
+    let target = &input.target;
+    let values = input.fields.iter().map(|f| &f.expr).chain(&input.extra);
+    let uses = quote! {
+        if false {
+            let _ = &(#target);
+            #(let _ = &(#values);)*
+        }
+    };
+    match generate(&krate, input) {
         Ok(tokens) => tokens,
-        Err(err) => err.to_compile_error(),
+        Err(err) => errors(err, uses),
     }
+}
+
+/// `emit!` is an expression: the errors go in one block, the last one its
+/// value, so that no follow-up error is reported on the result.
+fn errors(err: syn::Error, uses: TokenStream) -> TokenStream {
+    let errors = err.into_iter().map(|e| e.to_compile_error());
+    quote!({ #uses #(#errors)* })
 }
 
 /// `emit!` is a `macro_rules!` in the facade that forwards `$crate ;` first,
@@ -38,9 +59,17 @@ fn split_crate_path(input: TokenStream) -> (TokenStream, TokenStream) {
 
 pub(crate) struct EmitInput {
     target: Expr,
-    event: Path,
+    event: EventName,
     brace_span: Span,
     fields: Vec<FieldValue>,
+    /// Values after a string event name, which `emit!` does not take.
+    extra: Vec<Expr>,
+}
+
+enum EventName {
+    Path(Path),
+    /// `emit!(run, "agent_thinking", ..)`, an error.
+    String(syn::LitStr),
 }
 
 impl Parse for EmitInput {
@@ -60,8 +89,23 @@ impl Parse for EmitInput {
         input.parse::<Token![,]>()?;
         if input.peek(syn::LitStr) {
             let lit: syn::LitStr = input.parse()?;
-            let _: TokenStream = input.parse()?;
-            return Err(string_event_name(&lit));
+            // `emit!(bridge, "agent_started", data)`: the rest is kept, to
+            // be checked (and its imports used) alongside the error.
+            if input.peek(Token![,]) {
+                input.parse::<Token![,]>()?;
+            }
+            let rest: TokenStream = input.parse()?;
+            let values = Punctuated::<Expr, Token![,]>::parse_terminated
+                .parse2(rest)
+                .map(|values| values.into_iter().collect())
+                .unwrap_or_default();
+            return Ok(EmitInput {
+                target,
+                event: EventName::String(lit),
+                brace_span: Span::call_site(),
+                fields: Vec::new(),
+                extra: values,
+            });
         }
         let event: Path = input.parse().map_err(|e| {
             syn::Error::new(
@@ -103,9 +147,10 @@ impl Parse for EmitInput {
             .collect();
         Ok(EmitInput {
             target,
-            event,
+            event: EventName::Path(event),
             brace_span: group.span(),
             fields,
+            extra: Vec::new(),
         })
     }
 }
@@ -148,11 +193,16 @@ fn check_fields(input: &EmitInput, lifecycle: Option<&Lifecycle>) -> syn::Result
         None => errors = Some(e),
     };
     let mut seen: Vec<String> = Vec::new();
+    let mut meant_fields: Vec<&str> = Vec::new();
+    // With a positional field, which field was meant is unknown: no
+    // "missing" report then.
+    let mut positional = false;
     for field in &input.fields {
         let ident = match field_name(field) {
             Ok(ident) => ident,
             Err(e) => {
                 push(e);
+                positional = true;
                 continue;
             }
         };
@@ -168,6 +218,12 @@ fn check_fields(input: &EmitInput, lifecycle: Option<&Lifecycle>) -> syn::Result
         let Some(l) = lifecycle else { continue };
         if l.fields.iter().any(|f| f.name == name) {
             continue;
+        }
+        // A renamed or misspelt field is reported as such, not also as missing.
+        let meant = names::field_alias(l.name, &name)
+            .or_else(|| names::did_you_mean(&name, l.fields.iter().map(|f| f.name)));
+        if let Some(meant) = meant {
+            meant_fields.push(meant);
         }
         if let Some(new) = names::field_alias(l.name, &name) {
             push(syn::Error::new(
@@ -192,11 +248,12 @@ fn check_fields(input: &EmitInput, lifecycle: Option<&Lifecycle>) -> syn::Result
             ));
         }
     }
-    if let Some(l) = lifecycle {
+    if let Some(l) = lifecycle.filter(|_| !positional) {
         let missing: Vec<&str> = l
             .fields
             .iter()
             .filter(|f| f.required && !seen.iter().any(|s| s == f.name))
+            .filter(|f| !meant_fields.contains(&f.name))
             .map(|f| f.name)
             .collect();
         if !missing.is_empty() {
@@ -226,13 +283,17 @@ fn example_with_field(l: &Lifecycle, field: &str) -> String {
 }
 
 fn generate(krate: &TokenStream, input: EmitInput) -> syn::Result<TokenStream> {
-    let single = input.event.get_ident().map(|i| i.to_string());
+    let event = match &input.event {
+        EventName::Path(path) => path,
+        EventName::String(lit) => return Err(string_event_name(lit)),
+    };
+    let single = event.get_ident().map(|i| i.to_string());
     let lifecycle = single.as_deref().and_then(names::lifecycle);
     if lifecycle.is_none() {
         if let Some(name) = single.as_deref() {
             if let Some(l) = names::event_alias(name) {
                 return Err(syn::Error::new(
-                    input.event.span(),
+                    event.span(),
                     format!(
                         "`{name}` is not an event: the lifecycle event is `{}`; write `{}`",
                         l.name, l.example
@@ -243,7 +304,7 @@ fn generate(krate: &TokenStream, input: EmitInput) -> syn::Result<TokenStream> {
             {
                 let l = names::lifecycle(close).expect("suggestion is a lifecycle name");
                 return Err(syn::Error::new(
-                    input.event.span(),
+                    event.span(),
                     format!(
                         "unknown event `{name}`; did you mean `{close}`? write `{}`",
                         l.example
@@ -254,21 +315,38 @@ fn generate(krate: &TokenStream, input: EmitInput) -> syn::Result<TokenStream> {
     }
     check_fields(&input, lifecycle)?;
 
-    let event_span = input.event.span();
+    let event_span = event.span();
     let event_ty = match lifecycle {
         Some(l) => {
             let ident = syn::Ident::new(l.name, event_span);
             quote!(#krate::__private::events::#ident)
         }
-        None => input.event.to_token_stream(),
+        None => event.to_token_stream(),
     };
-    let setters = input.fields.iter().map(|field| {
+    // Lifecycle field names were checked above; a custom event's are checked
+    // by rustc, through a field access on the event type (see
+    // `check_field`), so its error says "no field" and lists the fields.
+    let mut builder = quote_spanned! {event_span=>
+        <#event_ty as #krate::__private::Event>::builder()
+    };
+    for field in &input.fields {
         let ident = field_name(field).expect("checked above");
         let value = &field.expr;
-        quote_spanned!(ident.span()=> .#ident(#value))
-    });
-    let builder = quote_spanned! {event_span=>
-        #event_ty::__agentwire_builder() #(#setters)* .__agentwire_finish()
+        builder = match lifecycle {
+            Some(_) => quote_spanned!(ident.span()=> #builder.#ident(#value)),
+            None => quote_spanned! {ident.span()=>
+                #krate::__private::check_field(#builder, |__event: &#event_ty| &__event.#ident)
+                    .#ident(#value)
+            },
+        };
+    }
+    // A required field left out is reported on the braces.
+    let brace_span = input.brace_span;
+    let builder = quote_spanned! {brace_span=>
+        {
+            let __agentwire_builder = #builder;
+            __agentwire_builder.__agentwire_finish()
+        }
     };
     let target = &input.target;
     let target_span = target.span();
@@ -316,7 +394,10 @@ mod tests {
     fn canonical_forms_expand_to_typed_dispatch() {
         let out = expand_str("$crate ; bridge, agent_started { agent_name: \"r\" }");
         assert!(out.contains("__private :: start_run"), "{out}");
-        assert!(out.contains("__private :: events :: agent_started :: __agentwire_builder ()"));
+        assert!(
+            out.contains("__private :: events :: agent_started as $ crate :: __private :: Event > :: builder ()"),
+            "{out}"
+        );
         assert!(out.contains(". agent_name (\"r\")"));
         let out = expand_str("::agentwire ; run, agent_thinking { reasoning }");
         assert!(out.contains("think"), "{out}");
@@ -333,7 +414,11 @@ mod tests {
         let out = expand_str("::a; run, my::progress_update { percent: 3 }");
         assert!(out.contains("emit_custom"), "{out}");
         assert!(
-            out.contains("my :: progress_update :: __agentwire_builder"),
+            out.contains("< my :: progress_update as :: a :: __private :: Event > :: builder ()"),
+            "{out}"
+        );
+        assert!(
+            out.contains("check_field") && out.contains("& __event . percent"),
             "{out}"
         );
     }
@@ -371,7 +456,23 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("has no field `bogus`"), "{out}");
+        // `thought` was meant as `reasoning`: not reported missing as well.
+        assert!(!out.contains("is missing"), "{out}");
+        let out = error_of("::a; run, agent_thinking { bogus: y }");
         assert!(out.contains("is missing `reasoning: ..`"), "{out}");
+        let out = error_of("::a; run, agent_thinking { reasonig: y }");
+        assert!(out.contains("did you mean `reasoning`"), "{out}");
+        assert!(!out.contains("is missing"), "{out}");
+    }
+
+    #[test]
+    fn several_errors_make_one_expression() {
+        let out = error_of("::a; run, agent_thinking { thought: x, bogus: y }");
+        assert!(out.starts_with('{') && out.ends_with('}'), "{out}");
+        assert!(
+            out.contains("if false { let _ = & (run) ; let _ = & (x) ; let _ = & (y) ; }"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -387,6 +488,7 @@ mod tests {
         assert!(error_of("::a;").contains("needs a target"));
         assert!(error_of("::a; run").contains("needs an event"));
         assert!(error_of("::a; run, agent_thinking").contains("expected `{ .. }`"));
-        assert!(error_of("::a; run, agent_thinking { 0: x }").contains("named"));
+        let out = error_of("::a; run, agent_thinking { 0: x }");
+        assert!(out.contains("named") && !out.contains("missing"), "{out}");
     }
 }

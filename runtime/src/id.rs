@@ -166,20 +166,22 @@ fn splitmix(mut z: u64) -> u64 {
 pub(crate) fn write_fresh(prefix: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let (a, b) = next_raw();
+    let mut digits = [0u8; 32];
+    for (i, digit) in digits.iter_mut().enumerate() {
+        let word = if i < 16 { a } else { b };
+        *digit = HEX[((word >> ((15 - i % 16) * 4)) & 0xf) as usize];
+    }
+    out.reserve(prefix.len() + 33);
     out.extend_from_slice(prefix.as_bytes());
     out.push(b'_');
-    for word in [a, b] {
-        for i in (0..16).rev() {
-            out.push(HEX[((word >> (i * 4)) & 0xf) as usize]);
-        }
-    }
+    out.extend_from_slice(&digits);
 }
 
 pub(crate) fn fresh(prefix: &str) -> Arc<str> {
     let mut buf = Vec::with_capacity(prefix.len() + 33);
     write_fresh(prefix, &mut buf);
     // Only ASCII was written.
-    Arc::from(String::from_utf8_lossy(&buf).as_ref())
+    Arc::from(std::str::from_utf8(&buf).unwrap_or_default())
 }
 
 impl RunId {

@@ -12,7 +12,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::wire;
@@ -25,11 +25,11 @@ pub(crate) struct Frame {
     pub(crate) text: Utf8Bytes,
 }
 
-/// Lets the owner of a subscription learn that it was dropped for being slow.
+/// Lets the owner of a subscription learn that it was dropped for being
+/// slow (its queue's sender is dropped at the same time).
 #[derive(Default)]
 pub(crate) struct Overflow {
     happened: AtomicBool,
-    pub(crate) notify: Notify,
 }
 
 impl Overflow {
@@ -39,7 +39,6 @@ impl Overflow {
 
     fn signal(&self) {
         self.happened.store(true, Ordering::Release);
-        self.notify.notify_one();
     }
 }
 
@@ -64,14 +63,22 @@ pub(crate) struct UserLog {
     last_active: AtomicU64,
 }
 
-/// A coarse monotonic clock for idle bookkeeping.
+/// The clock of idle bookkeeping: milliseconds since the Unix epoch, the
+/// same clock the events' timestamps are read from, so an emit reads the
+/// time once. A wall clock that jumps only moves when an idle log is
+/// forgotten.
 pub(crate) fn clock_ms() -> u64 {
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    START
-        .get_or_init(std::time::Instant::now)
-        .elapsed()
-        .as_millis() as u64
+    wire::unix_ms(std::time::SystemTime::now())
 }
+
+/// The most bytes [`UserLog::append`] puts in front of a tail:
+/// `{"type":"<event_type>","seq":<u64>`.
+fn head_len(event_type: &str) -> usize {
+    HEAD_OPEN.len() + event_type.len() + HEAD_SEQ.len() + 20
+}
+
+const HEAD_OPEN: &[u8] = b"{\"type\":\"";
+const HEAD_SEQ: &[u8] = b"\",\"seq\":";
 
 /// What a new subscriber gets: the buffered events it asked for, then the
 /// live queue, registered atomically so nothing is missed or repeated.
@@ -97,8 +104,8 @@ impl UserLog {
         }
     }
 
-    fn touch(&self) {
-        self.last_active.store(clock_ms(), Ordering::Relaxed);
+    fn touch(&self, now_ms: u64) {
+        self.last_active.store(now_ms, Ordering::Relaxed);
     }
 
     pub(crate) fn user(&self) -> &UserId {
@@ -112,25 +119,33 @@ impl UserLog {
     }
 
     /// Appends one event: `tail` is everything of the envelope after `seq`
-    /// (starting with `,"event_id":`). Returns the assigned `seq`.
-    pub(crate) fn append(&self, event_type: &str, tail: &[u8]) -> u64 {
-        self.touch();
+    /// (starting with `,"event_id":`); `now_ms` is the [`clock_ms`] of the
+    /// emit. Returns the assigned `seq`.
+    pub(crate) fn append(&self, event_type: &str, tail: &[u8], now_ms: u64) -> u64 {
+        self.touch(now_ms);
+        // Sized for the longest `seq`; the frame is made once and shared.
+        let mut buf = Vec::with_capacity(head_len(event_type) + tail.len());
         let mut state = self.lock();
         state.last_seq += 1;
         let seq = state.last_seq;
-        let mut buf = Vec::with_capacity(tail.len() + event_type.len() + 32);
-        buf.extend_from_slice(b"{\"type\":\"");
-        buf.extend_from_slice(event_type.as_bytes());
-        buf.extend_from_slice(b"\",\"seq\":");
-        wire::push_u64(&mut buf, seq);
-        buf.extend_from_slice(tail);
+        let (digits, from) = wire::u64_digits(seq);
+        for piece in [
+            HEAD_OPEN,
+            event_type.as_bytes(),
+            HEAD_SEQ,
+            &digits[from..],
+            tail,
+        ] {
+            buf.extend_from_slice(piece);
+        }
         let frame = Frame {
             seq,
             text: utf8(buf),
         };
+        let mut evicted = None;
         if self.replay_capacity > 0 {
             if state.replay.len() == self.replay_capacity {
-                state.replay.pop_front();
+                evicted = state.replay.pop_front();
             }
             state.replay.push_back(frame.clone());
         }
@@ -144,6 +159,9 @@ impl UserLog {
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => false,
             });
+        // The evicted frame is freed outside the lock.
+        drop(state);
+        drop(evicted);
         seq
     }
 
@@ -152,7 +170,7 @@ impl UserLog {
     pub(crate) fn attach(&self, after: Option<u64>, capacity: usize) -> Attached {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let overflow = Arc::new(Overflow::default());
-        self.touch();
+        self.touch(clock_ms());
         let mut state = self.lock();
         let (replay, missed) = match after {
             None => (VecDeque::new(), 0),
@@ -338,21 +356,26 @@ mod tests {
         let log = log(4);
         let mut sub = Subscription::new(log.attach(None, 16));
         for i in 1..=3 {
-            assert_eq!(log.append("x", b",\"payload\":{}}"), i);
+            assert_eq!(log.append("x", b",\"payload\":{}}", 0), i);
         }
+        assert_eq!(log.append("some_event", b",\"payload\":{\"n\":1}}", 0), 4);
         for i in 1..=3 {
             let e = sub.recv().await.unwrap();
             assert_eq!(e.seq(), i);
             assert_eq!(e.event_type(), "x");
             assert_eq!(e.to_json()["seq"], i);
         }
+        assert_eq!(
+            sub.recv().await.unwrap().as_str(),
+            r#"{"type":"some_event","seq":4,"payload":{"n":1}}"#
+        );
     }
 
     #[tokio::test]
     async fn replay_is_bounded_and_reports_what_was_missed() {
         let log = log(3);
         for _ in 0..5 {
-            log.append("x", b"}");
+            log.append("x", b"}", 0);
         }
         let mut sub = Subscription::new(log.attach(Some(0), 16));
         assert_eq!(sub.missed(), 2);
@@ -371,7 +394,7 @@ mod tests {
         let mut slow = Subscription::new(log.attach(None, 2));
         let mut fast = Subscription::new(log.attach(None, 100));
         for _ in 0..10 {
-            log.append("x", b"}");
+            log.append("x", b"}", 0);
         }
         assert_eq!(slow.recv().await.unwrap().seq(), 1);
         assert_eq!(slow.recv().await.unwrap().seq(), 2);

@@ -3,6 +3,7 @@
 use std::any::Any;
 use std::fmt::Display;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -100,13 +101,91 @@ impl<T> OptionalField<T> for Set<T> {
 }
 
 /// Implemented by `#[agent_event]` for every event type.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an event: declare it with `#[agent_event]`",
+    label = "not an event",
+    note = "`#[agent_event] pub struct {Self} {{ .. }}` makes it an event that `emit!(run, {Self} {{ .. }})` accepts"
+)]
 pub trait Event {
     /// The wire `type`.
     const NAME: &'static str;
+    /// The typestate builder `emit!` drives, with no field given yet.
+    type Builder;
+    /// An empty builder.
+    fn builder() -> Self::Builder;
+}
+
+/// A required field's builder slot: only a given (`Set`) slot has one.
+#[diagnostic::on_unimplemented(
+    message = "`emit!(.., {E} {{ .. }})` is missing the required field `{F}`",
+    label = "add `{F}: ..` to this event",
+    note = "only fields of type `Option<_>` may be left out"
+)]
+pub trait RequiredField<E, F> {
+    /// The field's type.
+    type Value;
+    /// The given value.
+    fn take(self) -> Self::Value;
+}
+
+#[diagnostic::do_not_recommend]
+impl<E, F, T> RequiredField<E, F> for Set<T> {
+    type Value = T;
+    #[inline]
+    fn take(self) -> T {
+        self.0
+    }
 }
 
 /// Implemented by `#[agent_event]` for user-declared, run-scoped events.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a custom event",
+    label = "lifecycle events are named, not given by path",
+    note = "write `emit!(run, agent_thinking {{ reasoning: .. }})` for a lifecycle event, and declare custom events with `#[agent_event]`"
+)]
 pub trait CustomEvent: Event + serde::Serialize {}
+
+/// `emit!`'s field check for custom events: `field` is `|e| &e.name`, so a
+/// name the event does not have is rustc's own "no field" error, which
+/// lists the fields. The result is `builder`, typed through the field's
+/// type `T`: when the field does not exist `T` stays unknown, the type of
+/// the result with it, and rustc adds no second error for the setter call.
+#[inline]
+pub fn check_field<E, B, T>(
+    builder: B,
+    _field: impl FnOnce(&E) -> &T,
+) -> <FieldType<T> as Through<B>>::Builder {
+    <FieldType<T> as Through<B>>::through(builder)
+}
+
+/// See [`check_field`].
+pub struct FieldType<T: ?Sized>(PhantomData<T>);
+
+/// See [`check_field`].
+pub trait Through<B> {
+    /// `B`.
+    type Builder;
+    /// `builder`.
+    fn through(builder: B) -> Self::Builder;
+}
+
+impl<B, T> Through<B> for FieldType<T> {
+    type Builder = B;
+    #[inline]
+    fn through(builder: B) -> B {
+        builder
+    }
+}
+
+/// Never used: a second impl that an unknown `T` could match keeps rustc
+/// from resolving `Through` before `T` is known (no field is a `str`).
+impl<B> Through<B> for FieldType<str> {
+    type Builder = B;
+    #[inline]
+    fn through(builder: B) -> B {
+        builder
+    }
+}
 
 #[diagnostic::on_unimplemented(
     message = "`agent_started` is emitted on an `AgentBridge`, and `{Self}` is not one",
@@ -119,12 +198,14 @@ pub trait BridgeTarget {
     fn bridge(&self) -> &AgentBridge;
 }
 
+#[diagnostic::do_not_recommend]
 impl BridgeTarget for AgentBridge {
     fn bridge(&self) -> &AgentBridge {
         self
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: BridgeTarget + ?Sized> BridgeTarget for &T {
     fn bridge(&self) -> &AgentBridge {
         (**self).bridge()
@@ -142,12 +223,14 @@ pub trait RunTarget {
     fn run(&self) -> &Run;
 }
 
+#[diagnostic::do_not_recommend]
 impl RunTarget for Run {
     fn run(&self) -> &Run {
         self
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: RunTarget + ?Sized> RunTarget for &T {
     fn run(&self) -> &Run {
         (**self).run()
@@ -165,6 +248,7 @@ pub trait OwnedRun {
     fn into_run(self) -> Run;
 }
 
+#[diagnostic::do_not_recommend]
 impl OwnedRun for Run {
     fn into_run(self) -> Run {
         self
@@ -182,6 +266,7 @@ pub trait OpenToolCall<'run> {
     fn into_call(self) -> ToolCall<'run>;
 }
 
+#[diagnostic::do_not_recommend]
 impl<'run> OpenToolCall<'run> for ToolCall<'run> {
     fn into_call(self) -> ToolCall<'run> {
         self
@@ -224,6 +309,28 @@ pub fn emit_custom<R: RunTarget + ?Sized, E: CustomEvent>(run: &R, event: E) -> 
     run.run().emit_custom(&event)
 }
 
+/// What an `#[agent]` handler's `Ok` value can be: anything `Serialize`.
+#[diagnostic::on_unimplemented(
+    message = "an #[agent] handler's `Ok` value becomes the run's JSON `result`, and `{Self}` is not `serde::Serialize`",
+    label = "`{Self}` must implement `serde::Serialize`",
+    note = "derive it with `#[derive(serde::Serialize)]`, or return a `serde_json::Value` built with `json!(..)`"
+)]
+pub trait AgentOutput: serde::Serialize {}
+
+#[diagnostic::do_not_recommend]
+impl<T: serde::Serialize> AgentOutput for T {}
+
+/// What an `#[agent]` handler's `Err` value can be: anything `Display`.
+#[diagnostic::on_unimplemented(
+    message = "an #[agent] handler's `Err` value becomes the run's `error` text, and `{Self}` does not implement `Display`",
+    label = "`{Self}` must implement `std::fmt::Display`",
+    note = "implement `Display` for it, or return `agentwire::AgentError`, which any error converts into with `?`"
+)]
+pub trait AgentFailure: Display {}
+
+#[diagnostic::do_not_recommend]
+impl<E: Display + ?Sized> AgentFailure for E {}
+
 /// The body of every `#[agent]`: start, drive the handler, end exactly once.
 pub fn run_agent<T, E, F>(
     bridge: AgentBridge,
@@ -233,8 +340,8 @@ pub fn run_agent<T, E, F>(
 ) -> BoxFuture<'static, RunOutcome>
 where
     F: for<'r> FnOnce(&'r Run, UserMessage) -> BoxFuture<'r, Result<T, E>> + Send + 'static,
-    T: serde::Serialize,
-    E: Display,
+    T: AgentOutput,
+    E: AgentFailure,
 {
     Box::pin(async move {
         let mut run = start_run(

@@ -5,6 +5,7 @@
 //! run so the run cannot complete while the call is open. Dropping either
 //! without its closing event emits the closing event itself.
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -16,6 +17,9 @@ use crate::events::{
 use crate::log::UserLog;
 use crate::wire::{self, RunStatus, ToolStatus};
 use crate::{Error, RunId, ThreadId, ToolCallId, UserId};
+
+/// The largest scratch buffer a thread keeps between emits.
+const SCRATCH_KEPT: usize = 64 * 1024;
 
 /// One run of an agent, started by `emit!(bridge, agent_started { .. })`.
 ///
@@ -111,27 +115,48 @@ impl Run {
     /// Writes the envelope around the payload written by `payload` (the
     /// object's fields, without braces) and appends it to the user's log.
     /// Returns the event's `seq`.
+    ///
+    /// Everything but the `type` and `seq` head is written here, outside
+    /// the user's lock, into a buffer the thread reuses; the log copies it
+    /// once into the frame, sized exactly, since frames stay in the replay
+    /// buffer.
     pub(crate) fn emit(
         &self,
         event_type: &str,
         payload: impl FnOnce(&mut Vec<u8>) -> Result<(), serde_json::Error>,
     ) -> Result<u64, serde_json::Error> {
-        let mut tail = Vec::with_capacity(self.envelope.len() + 192);
-        tail.push(b',');
-        wire::push_key(&mut tail, "event_id");
-        tail.push(b'"');
-        crate::id::write_fresh("evt", &mut tail);
+        thread_local! {
+            static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+        }
+        // Taken, not borrowed: a payload that emits while it serialises
+        // finds an empty buffer and works on its own (so does an emit from
+        // a thread-local destructor, once the buffer is gone).
+        let mut tail = SCRATCH.try_with(Cell::take).unwrap_or_default();
+        tail.clear();
+        let written = self.write_tail(&mut tail, payload);
+        let seq = written.map(|now| self.log.append(event_type, &tail, wire::unix_ms(now)));
+        if tail.capacity() <= SCRATCH_KEPT {
+            let _ = SCRATCH.try_with(|scratch| scratch.set(tail));
+        }
+        seq
+    }
+
+    fn write_tail(
+        &self,
+        tail: &mut Vec<u8>,
+        payload: impl FnOnce(&mut Vec<u8>) -> Result<(), serde_json::Error>,
+    ) -> Result<SystemTime, serde_json::Error> {
+        let now = SystemTime::now();
+        tail.extend_from_slice(b",\"event_id\":\"");
+        crate::id::write_fresh("evt", tail);
         tail.push(b'"');
         tail.extend_from_slice(&self.envelope);
-        tail.push(b',');
-        wire::push_key(&mut tail, "timestamp");
-        wire::push_timestamp(&mut tail, SystemTime::now());
-        tail.push(b',');
-        wire::push_key(&mut tail, "payload");
-        tail.push(b'{');
-        payload(&mut tail)?;
+        tail.extend_from_slice(b",\"timestamp\":");
+        wire::push_timestamp(tail, now);
+        tail.extend_from_slice(b",\"payload\":{");
+        payload(tail)?;
         tail.extend_from_slice(b"}}");
-        Ok(self.log.append(event_type, &tail))
+        Ok(now)
     }
 
     pub(crate) fn think(&self, event: agent_thinking) {

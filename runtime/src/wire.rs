@@ -5,6 +5,7 @@
 //! payload is nested under `"payload"`, so a payload key can never overwrite
 //! an envelope key.
 
+use std::cell::Cell;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How a run ended, as carried by `agent_completed`.
@@ -61,31 +62,48 @@ impl ToolStatus {
     }
 }
 
+/// What each byte becomes inside a JSON string: 0 for itself, `u` for a
+/// `\u00XX` escape, or the letter after the backslash.
+static ESCAPE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = b'u';
+        b += 1;
+    }
+    table[b'\n' as usize] = b'n';
+    table[b'\r' as usize] = b'r';
+    table[b'\t' as usize] = b't';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
 /// Appends `s` as a JSON string literal.
 pub(crate) fn push_str(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(s.len() + 2);
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x00..=0x1f => {
-                out.extend_from_slice(&bytes[start..i]);
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[(b >> 4) as usize]);
-                out.push(HEX[(b & 0xf) as usize]);
-                start = i + 1;
-                continue;
-            }
-            _ => continue,
-        };
+        let escape = ESCAPE[b as usize];
+        if escape == 0 {
+            continue;
+        }
         out.extend_from_slice(&bytes[start..i]);
-        out.extend_from_slice(escape);
+        if escape == b'u' {
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(b >> 4) as usize],
+                HEX[(b & 0xf) as usize],
+            ]);
+        } else {
+            out.extend_from_slice(&[b'\\', escape]);
+        }
         start = i + 1;
     }
     out.extend_from_slice(&bytes[start..]);
@@ -99,7 +117,13 @@ pub(crate) fn push_key(out: &mut Vec<u8>, key: &str) {
     out.extend_from_slice(b"\":");
 }
 
-pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+pub(crate) fn push_u64(out: &mut Vec<u8>, n: u64) {
+    let (digits, from) = u64_digits(n);
+    out.extend_from_slice(&digits[from..]);
+}
+
+/// The decimal digits of `n`: they are `digits[from..]`.
+pub(crate) fn u64_digits(mut n: u64) -> ([u8; 20], usize) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     loop {
@@ -110,7 +134,7 @@ pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
             break;
         }
     }
-    out.extend_from_slice(&buf[i..]);
+    (buf, i)
 }
 
 /// Appends any serialisable value; a value that fails to serialise is
@@ -130,39 +154,68 @@ pub(crate) fn push_value(out: &mut Vec<u8>, value: &serde_json::Value) {
     }
 }
 
+/// Milliseconds since the Unix epoch (0 before it).
+pub(crate) fn unix_ms(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
 /// Appends the current time as an RFC 3339 UTC string literal with
 /// milliseconds: `"2026-11-22T10:00:00.123Z"`.
 pub(crate) fn push_timestamp(out: &mut Vec<u8>, now: SystemTime) {
-    let ms = now
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
+    // Events come many to a second: each thread keeps the last second's
+    // `YYYY-MM-DDTHH:MM:SS` and only writes the milliseconds.
+    thread_local! {
+        static SECOND: Cell<(u64, [u8; 19])> = const { Cell::new((u64::MAX, [0; 19])) };
+    }
+    let ms = unix_ms(now);
     let secs = ms / 1000;
+    let date = SECOND
+        .try_with(|cached| match cached.get() {
+            (s, date) if s == secs => date,
+            _ => {
+                let date = second_text(secs);
+                cached.set((secs, date));
+                date
+            }
+        })
+        .unwrap_or_else(|_| second_text(secs));
+    let millis = ms % 1000;
+    out.push(b'"');
+    out.extend_from_slice(&date);
+    out.extend_from_slice(&[
+        b'.',
+        b'0' + (millis / 100) as u8,
+        b'0' + (millis / 10 % 10) as u8,
+        b'0' + (millis % 10) as u8,
+        b'Z',
+        b'"',
+    ]);
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` of a second since the Unix epoch.
+fn second_text(secs: u64) -> [u8; 19] {
     let (y, m, d) = civil_from_days((secs / 86_400) as i64);
     let sod = secs % 86_400;
-    let two = |n: u64, out: &mut Vec<u8>| {
-        out.push(b'0' + (n / 10) as u8);
-        out.push(b'0' + (n % 10) as u8);
-    };
-    out.push(b'"');
     let y = y.clamp(0, 9999) as u64;
-    two(y / 100, out);
-    two(y % 100, out);
-    out.push(b'-');
-    two(m as u64, out);
-    out.push(b'-');
-    two(d as u64, out);
-    out.push(b'T');
-    two(sod / 3600, out);
-    out.push(b':');
-    two(sod / 60 % 60, out);
-    out.push(b':');
-    two(sod % 60, out);
-    out.push(b'.');
-    let millis = ms % 1000;
-    out.push(b'0' + (millis / 100) as u8);
-    two(millis % 100, out);
-    out.extend_from_slice(b"Z\"");
+    let mut out = [0u8; 19];
+    for (at, n) in [
+        (0, y / 100),
+        (2, y % 100),
+        (5, u64::from(m)),
+        (8, u64::from(d)),
+        (11, sod / 3600),
+        (14, sod / 60 % 60),
+        (17, sod % 60),
+    ] {
+        out[at] = b'0' + (n / 10) as u8;
+        out[at + 1] = b'0' + (n % 10) as u8;
+    }
+    for (at, sep) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')] {
+        out[at] = sep;
+    }
+    out
 }
 
 /// Howard Hinnant's days-to-civil algorithm.
@@ -202,6 +255,39 @@ mod tests {
             let json = s(|o| push_str(o, input));
             let back: String = serde_json::from_str(&json).unwrap();
             assert_eq!(back, input);
+        }
+    }
+
+    #[test]
+    fn escapes_are_the_short_ones_or_u00xx() {
+        assert_eq!(
+            s(|o| push_str(o, "a\"b\\c\nd\re\tf\u{1}g\u{1f}h\u{7f}é")),
+            "\"a\\\"b\\\\c\\nd\\re\\tf\\u0001g\\u001fh\u{7f}é\""
+        );
+    }
+
+    #[test]
+    fn consecutive_timestamps_across_seconds_and_days() {
+        for ms in [
+            1_795_341_599_999u64,
+            1_795_341_600_000,
+            1_795_341_600_001,
+            1_795_391_999_999,
+            1_795_392_000_000,
+        ] {
+            let t = UNIX_EPOCH + Duration::from_millis(ms);
+            let json = s(|o| push_timestamp(o, t));
+            let secs = ms / 1000;
+            let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+            let sod = secs % 86_400;
+            let expected = format!(
+                "\"{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z\"",
+                sod / 3600,
+                sod / 60 % 60,
+                sod % 60,
+                ms % 1000
+            );
+            assert_eq!(json, expected);
         }
     }
 

@@ -228,36 +228,52 @@ struct Outbound {
 
 /// The connection's only writer: feeds a batch, flushes once, under a
 /// write timeout; closes with the code that ended it.
-async fn write_loop(mut sink: Sink, mut out: Outbound) {
-    let first = std::iter::once(Message::text(std::mem::take(&mut out.hello)))
-        .chain(out.replay.drain(..).map(|f| Message::Text(f.text)));
-    if !write_batch(&mut sink, first, out.write_timeout).await {
+async fn write_loop(mut sink: Sink, out: Outbound) {
+    let Outbound {
+        hello,
+        mut replay,
+        mut events,
+        overflow,
+        mut control,
+        mut stop,
+        write_timeout,
+    } = out;
+    let first = std::iter::once(Message::text(hello))
+        .chain(replay.drain(..).map(|f| Message::Text(f.text)));
+    if !write_batch(&mut sink, first, write_timeout).await {
         return;
     }
-    let mut batch: Vec<Frame> = Vec::with_capacity(BATCH);
+    drop(replay);
+    // Grows with the first events: an idle connection holds no batch.
+    let mut batch: Vec<Frame> = Vec::new();
+    // Waits for shutdown across iterations: registered once, not per batch.
+    let stopping = stopped(&mut stop);
+    tokio::pin!(stopping);
     let code = loop {
         tokio::select! {
             biased;
-            _ = out.overflow.notify.notified() => break CloseCode::SlowConsumer,
-            _ = stopped(&mut out.stop) => {
+            _ = &mut stopping => {
                 // Write what is already queued, then say goodbye.
-                while let Ok(frame) = out.events.try_recv() {
+                while let Ok(frame) = events.try_recv() {
                     batch.push(frame);
                 }
+                if overflow.happened() {
+                    break CloseCode::SlowConsumer;
+                }
                 let frames = batch.drain(..).map(|f| Message::Text(f.text));
-                if !write_batch(&mut sink, frames, out.write_timeout).await {
+                if !write_batch(&mut sink, frames, write_timeout).await {
                     return;
                 }
                 break CloseCode::GoingAway;
             }
-            control = out.control.recv() => match control {
+            control = control.recv() => match control {
                 Some(Control::Text(text)) => {
-                    if !write_batch(&mut sink, [Message::text(text)], out.write_timeout).await {
+                    if !write_batch(&mut sink, [Message::text(text)], write_timeout).await {
                         return;
                     }
                 }
                 Some(Control::Ping) => {
-                    if !write_batch(&mut sink, [Message::Ping(Default::default())], out.write_timeout).await {
+                    if !write_batch(&mut sink, [Message::Ping(Default::default())], write_timeout).await {
                         return;
                     }
                 }
@@ -265,26 +281,30 @@ async fn write_loop(mut sink: Sink, mut out: Outbound) {
                 // The reader is gone: the connection is over.
                 None => return,
             },
-            n = out.events.recv_many(&mut batch, BATCH) => {
-                if n == 0 {
-                    // The log dropped this queue, which only happens on overflow.
-                    break if out.overflow.happened() { CloseCode::SlowConsumer } else { CloseCode::Internal };
+            n = events.recv_many(&mut batch, BATCH) => {
+                // The log drops a queue that overflowed (and only such a
+                // queue): what is left in it is not sent. The queue is
+                // full then, so this branch is never left waiting.
+                if n == 0 || overflow.happened() {
+                    break if overflow.happened() { CloseCode::SlowConsumer } else { CloseCode::Internal };
                 }
                 let frames = batch.drain(..).map(|f| Message::Text(f.text));
-                if !write_batch(&mut sink, frames, out.write_timeout).await {
+                if !write_batch(&mut sink, frames, write_timeout).await {
                     return;
                 }
             }
         }
     };
     let _ = tokio::time::timeout(
-        out.write_timeout,
+        write_timeout,
         sink.send(Message::Close(Some(close_frame(code)))),
     )
     .await;
 }
 
-/// Feeds every message and flushes once; false if the peer is gone or too slow.
+/// Feeds every message and flushes once; false if the peer is gone or too
+/// slow. The timeout's timer is only set when the socket cannot take the
+/// batch at once.
 async fn write_batch(
     sink: &mut Sink,
     messages: impl IntoIterator<Item = Message>,
@@ -296,7 +316,11 @@ async fn write_batch(
         }
         sink.flush().await
     };
-    matches!(tokio::time::timeout(timeout, write).await, Ok(Ok(())))
+    let mut write = std::pin::pin!(write);
+    match futures_util::FutureExt::now_or_never(write.as_mut()) {
+        Some(result) => result.is_ok(),
+        None => matches!(tokio::time::timeout(timeout, write).await, Ok(Ok(()))),
+    }
 }
 
 /// Inbound messages allowed per connection: a token bucket.

@@ -1,0 +1,10 @@
+// `crate` is given once.
+use agentwire::prelude::*;
+
+#[agent(crate = ::agentwire, crate = ::agentwire)]
+async fn researcher(run: &Run, msg: UserMessage) -> Result<String, AgentError> {
+    emit!(run, agent_thinking { reasoning: "reading" });
+    Ok(msg.content)
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+// Item 3: an async manager accessor of earlier designs.
+use agentwire::create_websocket_manager;
+use agentwire::prelude::*;
+
+async fn connect(ctx: UserExecutionContext) {
+    let manager = create_websocket_manager(&ctx).await;
+    let _bridge = manager.bridge();
+}
+
+fn main() {}

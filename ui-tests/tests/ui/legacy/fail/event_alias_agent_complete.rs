@@ -1,0 +1,9 @@
+// Item 10: `agent_complete`, an event name of earlier designs.
+use agentwire::prelude::*;
+use serde_json::json;
+
+fn step(run: Run) {
+    let _ = emit!(run, agent_complete { result: json!({"answer": 3}) });
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+// Item 10: `agent_progress`, an event name of earlier designs.
+use agentwire::prelude::*;
+
+fn step(run: Run) {
+    let _ = emit!(run, agent_progress { reasoning: "..." });
+}
+
+fn main() {}

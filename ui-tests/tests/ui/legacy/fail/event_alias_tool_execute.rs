@@ -1,0 +1,8 @@
+// Item 10: `tool_execute`, an event name of earlier designs.
+use agentwire::prelude::*;
+
+fn step(run: Run) {
+    let _ = emit!(run, tool_execute { tool_name: "search" });
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+// Item 10: `tool_result`, an event name of earlier designs.
+use agentwire::prelude::*;
+use serde_json::json;
+
+fn step(call: ToolCall<'_>) {
+    let _ = emit!(call, tool_result { result: json!({"hits": 3}) });
+}
+
+fn main() {}

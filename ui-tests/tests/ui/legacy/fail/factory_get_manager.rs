@@ -1,0 +1,9 @@
+// Item 4: the sync variant of the factory.
+use agentwire::prelude::*;
+
+fn connect(factory: &WebSocketManagerFactory, ctx: &UserExecutionContext) {
+    let manager = factory.get_manager(ctx);
+    let _bridge = manager.bridge();
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+// Item 1: a factory of one's own instead of the hub's.
+use agentwire::prelude::*;
+
+fn main() {
+    let _factory = WebSocketManagerFactory::new();
+}

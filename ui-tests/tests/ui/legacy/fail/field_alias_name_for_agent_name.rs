@@ -1,0 +1,8 @@
+// Item 11: `name`, a field name of earlier designs.
+use agentwire::prelude::*;
+
+fn step(bridge: &AgentBridge) {
+    let _run = emit!(bridge, agent_started { name: "researcher" });
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+// Item 11: `results`, a field name of earlier designs.
+use agentwire::prelude::*;
+use serde_json::json;
+
+fn step(call: ToolCall<'_>) {
+    emit!(call, tool_completed { results: json!({"hits": 3}) });
+}
+
+fn main() {}

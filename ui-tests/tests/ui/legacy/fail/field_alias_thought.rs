@@ -1,0 +1,8 @@
+// Item 11: `thought`, a field name of earlier designs.
+use agentwire::prelude::*;
+
+fn step(run: &Run) {
+    emit!(run, agent_thinking { thought: "Looking for GPU prices" });
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+// Item 11: `tool_args`, a field name of earlier designs.
+use agentwire::prelude::*;
+use serde_json::json;
+
+fn step(run: &Run) {
+    let _call = emit!(run, tool_executing { tool_name: "search", tool_args: json!({"q": "h100"}) });
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+// Item 2: a sync manager accessor of earlier designs.
+use agentwire::get_websocket_manager;
+use agentwire::prelude::*;
+
+async fn connect(ctx: UserExecutionContext) {
+    let manager = get_websocket_manager(&ctx);
+    let _bridge = manager.bridge();
+}
+
+fn main() {}

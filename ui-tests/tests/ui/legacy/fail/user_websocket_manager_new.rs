@@ -1,0 +1,9 @@
+// Item 5: constructing a manager directly.
+use agentwire::prelude::*;
+
+fn connect(ctx: UserExecutionContext) {
+    let manager = UserWebSocketManager::new(ctx);
+    let _bridge = manager.bridge();
+}
+
+fn main() {}
