@@ -100,6 +100,8 @@ pub use wire::{RunStatus, ToolStatus};
 /// `emit!(run, your_event { .. })`, which returns `Result<(), Error>` (a
 /// custom payload can fail to serialise). Fields of type `Option<_>` may be
 /// left out of `emit!`; the others are required, checked at compile time.
+/// As with a struct literal, the fields must be visible where `emit!` is
+/// written (make them `pub` to emit from other modules).
 /// The wire `type` is the struct's name in `snake_case`, or `name = ".."`.
 /// A custom event cannot take a lifecycle name.
 ///
@@ -188,4 +190,10 @@ pub mod prelude {
         ToolCall, ToolStatus, UserExecutionContext, UserId, UserMessage, UserWebSocketManager,
         WebSocketManagerFactory,
     };
+
+    // The removed call shapes, so that code written against earlier designs
+    // gets the message naming the replacement rather than "not found".
+    #[doc(hidden)]
+    #[allow(unused_imports)]
+    pub use crate::legacy::*;
 }
