@@ -623,6 +623,42 @@ async fn a_manual_run_dropped_without_agent_completed_fails() {
 }
 
 #[tokio::test]
+async fn a_leaked_tool_call_is_still_closed_before_agent_completed() {
+    let (_hub, manager, mut events) = setup("alice").await;
+    let bridge = manager.bridge();
+    let run = emit!(
+        bridge,
+        agent_started {
+            agent_name: "leaky"
+        }
+    );
+    let call = emit!(
+        run,
+        tool_executing {
+            tool_name: "search"
+        }
+    );
+    let call_id = call.id().clone();
+    // Safe code can skip a destructor; the run still closes the call.
+    std::mem::forget(call);
+    emit!(run, agent_completed {});
+    let events = drain(&manager, &mut events).await;
+    check_runs(&events);
+    assert_eq!(
+        types(&events),
+        [
+            "agent_started",
+            "tool_executing",
+            "tool_completed",
+            "agent_completed"
+        ]
+    );
+    assert_eq!(events[2]["payload"]["tool_call_id"], call_id.as_str());
+    assert_eq!(events[2]["payload"]["status"], "cancelled");
+    assert_eq!(events[3]["payload"]["status"], "completed");
+}
+
+#[tokio::test]
 async fn several_tool_calls_may_be_open_at_once() {
     let (_hub, manager, mut events) = setup("alice").await;
     let bridge = manager.bridge();

@@ -7,7 +7,7 @@
 
 use std::cell::Cell;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Instant, SystemTime};
 
 use crate::bridge::AgentBridge;
@@ -51,6 +51,16 @@ pub struct Run {
     ended: bool,
     /// Set by `#[agent]`, which owns the run: a drop then means cancellation.
     cancel_on_drop: bool,
+    /// Tool calls emitted but not completed. A `ToolCall` closes its own
+    /// entry; whatever is left when the run ends (a call leaked with
+    /// `mem::forget`) is closed as `cancelled` before `agent_completed`.
+    open_calls: Mutex<Vec<OpenCall>>,
+}
+
+struct OpenCall {
+    id: ToolCallId,
+    tool_name: Arc<str>,
+    started: Instant,
 }
 
 impl Run {
@@ -76,6 +86,7 @@ impl Run {
             started: Instant::now(),
             ended: false,
             cancel_on_drop: false,
+            open_calls: Mutex::new(Vec::new()),
         };
         run.emit("agent_started", |p| {
             if let Some(message) = &event.message {
@@ -196,13 +207,59 @@ impl Run {
             Ok(())
         })
         .unwrap_or_default();
+        let tool_name: Arc<str> = Arc::from(event.tool_name);
+        self.open_calls().push(OpenCall {
+            id: id.clone(),
+            tool_name: tool_name.clone(),
+            started: Instant::now(),
+        });
         ToolCall {
             run: self,
             id,
-            tool_name: event.tool_name,
-            started: Instant::now(),
+            tool_name,
             ended: false,
         }
+    }
+
+    fn open_calls(&self) -> std::sync::MutexGuard<'_, Vec<OpenCall>> {
+        // The list is consistent after every push and remove.
+        self.open_calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Emits `tool_completed` for the open call `id`, once.
+    fn close_tool(
+        &self,
+        id: &ToolCallId,
+        status: ToolStatus,
+        result: Option<&serde_json::Value>,
+        error: Option<&str>,
+    ) {
+        let call = {
+            let mut open = self.open_calls();
+            match open.iter().position(|c| &c.id == id) {
+                Some(i) => open.swap_remove(i),
+                None => return,
+            }
+        };
+        let elapsed = call.started.elapsed();
+        self.emit("tool_completed", |p| {
+            wire::push_key(p, "tool_call_id");
+            wire::push_str(p, call.id.as_str());
+            p.push(b',');
+            wire::push_key(p, "tool_name");
+            wire::push_str(p, &call.tool_name);
+            p.push(b',');
+            wire::push_key(p, "status");
+            wire::push_str(p, status.as_str());
+            write_outcome(p, result, error);
+            p.push(b',');
+            wire::push_key(p, "execution_time_ms");
+            wire::push_u64(p, elapsed.as_millis() as u64);
+            Ok(())
+        })
+        .unwrap_or_default();
     }
 
     pub(crate) fn emit_custom<E: crate::__private::CustomEvent>(
@@ -250,6 +307,15 @@ impl Run {
     ) {
         if std::mem::replace(&mut self.ended, true) {
             return;
+        }
+        let leaked: Vec<ToolCallId> = self.open_calls().iter().map(|c| c.id.clone()).collect();
+        for id in &leaked {
+            self.close_tool(
+                id,
+                ToolStatus::Cancelled,
+                None,
+                Some("the run ended while the tool call was open"),
+            );
         }
         let elapsed = self.started.elapsed();
         self.emit("agent_completed", |p| {
@@ -327,8 +393,7 @@ impl fmt::Debug for Run {
 pub struct ToolCall<'run> {
     run: &'run Run,
     id: ToolCallId,
-    tool_name: String,
-    started: Instant,
+    tool_name: Arc<str>,
     ended: bool,
 }
 
@@ -364,27 +429,9 @@ impl ToolCall<'_> {
         result: Option<&serde_json::Value>,
         error: Option<&str>,
     ) {
-        if std::mem::replace(&mut self.ended, true) {
-            return;
+        if !std::mem::replace(&mut self.ended, true) {
+            self.run.close_tool(&self.id, status, result, error);
         }
-        let elapsed = self.started.elapsed();
-        self.run
-            .emit("tool_completed", |p| {
-                wire::push_key(p, "tool_call_id");
-                wire::push_str(p, self.id.as_str());
-                p.push(b',');
-                wire::push_key(p, "tool_name");
-                wire::push_str(p, &self.tool_name);
-                p.push(b',');
-                wire::push_key(p, "status");
-                wire::push_str(p, status.as_str());
-                write_outcome(p, result, error);
-                p.push(b',');
-                wire::push_key(p, "execution_time_ms");
-                wire::push_u64(p, elapsed.as_millis() as u64);
-                Ok(())
-            })
-            .unwrap_or_default();
     }
 }
 
