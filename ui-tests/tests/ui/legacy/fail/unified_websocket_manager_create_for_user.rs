@@ -1,4 +1,4 @@
-// Item 5: the "SSOT" constructor of earlier designs.
+// Item 5: the unified-manager constructor of earlier designs.
 use agentwire::prelude::*;
 use agentwire::UnifiedWebSocketManager;
 
