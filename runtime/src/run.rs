@@ -243,6 +243,16 @@ impl Run {
                 None => return,
             }
         };
+        self.emit_tool_completed(&call, status, result, error);
+    }
+
+    fn emit_tool_completed(
+        &self,
+        call: &OpenCall,
+        status: ToolStatus,
+        result: Option<&serde_json::Value>,
+        error: Option<&str>,
+    ) {
         let elapsed = call.started.elapsed();
         self.emit("tool_completed", |p| {
             wire::push_key(p, "tool_call_id");
@@ -251,12 +261,7 @@ impl Run {
             wire::push_key(p, "tool_name");
             wire::push_str(p, &call.tool_name);
             p.push(b',');
-            wire::push_key(p, "status");
-            wire::push_str(p, status.as_str());
-            write_outcome(p, result, error);
-            p.push(b',');
-            wire::push_key(p, "execution_time_ms");
-            wire::push_u64(p, elapsed.as_millis() as u64);
+            write_outcome(p, status.as_str(), result, error, elapsed);
             Ok(())
         })
         .unwrap_or_default();
@@ -308,10 +313,10 @@ impl Run {
         if std::mem::replace(&mut self.ended, true) {
             return;
         }
-        let leaked: Vec<ToolCallId> = self.open_calls().iter().map(|c| c.id.clone()).collect();
-        for id in &leaked {
-            self.close_tool(
-                id,
+        let leaked = std::mem::take(&mut *self.open_calls());
+        for call in &leaked {
+            self.emit_tool_completed(
+                call,
                 ToolStatus::Cancelled,
                 None,
                 Some("the run ended while the tool call was open"),
@@ -319,19 +324,24 @@ impl Run {
         }
         let elapsed = self.started.elapsed();
         self.emit("agent_completed", |p| {
-            wire::push_key(p, "status");
-            wire::push_str(p, status.as_str());
-            write_outcome(p, result, error);
-            p.push(b',');
-            wire::push_key(p, "execution_time_ms");
-            wire::push_u64(p, elapsed.as_millis() as u64);
+            write_outcome(p, status.as_str(), result, error, elapsed);
             Ok(())
         })
         .unwrap_or_default();
     }
 }
 
-fn write_outcome(p: &mut Vec<u8>, result: Option<&serde_json::Value>, error: Option<&str>) {
+/// The closing fields shared by `tool_completed` and `agent_completed`:
+/// `status`, `result?`, `error?`, `execution_time_ms`.
+fn write_outcome(
+    p: &mut Vec<u8>,
+    status: &str,
+    result: Option<&serde_json::Value>,
+    error: Option<&str>,
+    elapsed: std::time::Duration,
+) {
+    wire::push_key(p, "status");
+    wire::push_str(p, status);
     if let Some(result) = result {
         p.push(b',');
         wire::push_key(p, "result");
@@ -342,6 +352,9 @@ fn write_outcome(p: &mut Vec<u8>, result: Option<&serde_json::Value>, error: Opt
         wire::push_key(p, "error");
         wire::push_str(p, error);
     }
+    p.push(b',');
+    wire::push_key(p, "execution_time_ms");
+    wire::push_u64(p, elapsed.as_millis() as u64);
 }
 
 impl Drop for Run {
