@@ -15,9 +15,6 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// The hub is shutting down and accepts no new managers or connections.
-    #[error("the hub is shutting down: no new managers, runs or connections are accepted")]
-    ShuttingDown,
     /// A custom event's payload could not be serialised; nothing was emitted.
     #[error("event `{event}` could not be serialised to JSON, so it was not emitted: {source}")]
     Serialize {

@@ -1,7 +1,6 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -37,7 +36,6 @@ pub(crate) struct HubInner {
     hasher: RandomState,
     users: Box<[Mutex<Shard>]>,
     pub(crate) agents: Vec<Arc<dyn Agent>>,
-    pub(crate) closing: AtomicBool,
 }
 
 /// One independently locked part of the user table. Logs nobody holds are
@@ -113,23 +111,20 @@ impl Hub {
 
 impl HubInner {
     /// The user's log, created on first use.
-    pub(crate) fn user_log(&self, user: &UserId) -> Result<Arc<UserLog>, Error> {
-        if self.closing.load(Ordering::Acquire) {
-            return Err(Error::ShuttingDown);
-        }
+    pub(crate) fn user_log(&self, user: &UserId) -> Arc<UserLog> {
         let shard = self.hasher.hash_one(user) as usize % self.users.len();
         let mut shard = self.users[shard]
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if let Some(log) = shard.logs.get(user) {
-            return Ok(log.clone());
+            return log.clone();
         }
         if shard.logs.len() >= shard.sweep_at {
             shard.sweep(self.config.idle_retention);
         }
         let log = Arc::new(UserLog::new(user.clone(), self.config.replay_capacity));
         shard.logs.insert(user.clone(), log.clone());
-        Ok(log)
+        log
     }
 
     /// Forgets every log nobody holds that has been idle past the retention.
@@ -242,7 +237,6 @@ impl HubBuilder {
                 hasher: RandomState::new(),
                 users: (0..SHARDS).map(|_| Mutex::default()).collect(),
                 agents: self.agents,
-                closing: AtomicBool::new(false),
             }),
         })
     }

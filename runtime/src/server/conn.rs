@@ -70,10 +70,7 @@ pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, _guard: TaskGu
     let Some(Accepted { user, since }) = accepted else {
         return;
     };
-    let log = match shared.hub.inner.user_log(&user) {
-        Ok(log) => log,
-        Err(_) => return close_now(ws, CloseCode::GoingAway).await,
-    };
+    let log = shared.hub.inner.user_log(&user);
     let _slot = ConnectionSlot::take(&log);
     if log.connections.load(Ordering::Acquire) > cfg.max_connections_per_user {
         return close_now(ws, CloseCode::OverConnectionCap).await;
