@@ -24,6 +24,18 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// A custom event's envelope would exceed the hub's
+    /// [`max_event_size`](crate::HubBuilder::max_event_size); nothing was
+    /// emitted.
+    #[error("event `{event}` is {size} bytes as JSON, over the limit of {limit} bytes (`HubBuilder::max_event_size`), so it was not emitted")]
+    EventTooLarge {
+        /// The event's wire name.
+        event: &'static str,
+        /// The size of its envelope in bytes.
+        size: usize,
+        /// The hub's `max_event_size`.
+        limit: usize,
+    },
     /// A builder was given a value it cannot work with.
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -88,7 +88,7 @@ impl UserWebSocketManager {
 
     /// The user's events from now on, in `seq` order.
     pub fn subscribe(&self) -> Subscription {
-        Subscription::new(self.log.attach(None, self.hub.config.subscriber_capacity))
+        Subscription::new(self.log.attach(None, self.hub.config.subscriber))
     }
 
     /// The user's events with `seq > after`: first those still in the
@@ -96,7 +96,7 @@ impl UserWebSocketManager {
     pub fn subscribe_after(&self, after: u64) -> Subscription {
         Subscription::new(
             self.log
-                .attach(Some(after), self.hub.config.subscriber_capacity),
+                .attach(Some(after), self.hub.config.subscriber),
         )
     }
 

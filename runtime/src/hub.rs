@@ -4,7 +4,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::log::UserLog;
+use crate::log::{LogLimits, QueueLimit, UserLog};
 use crate::{Agent, Error, UserId, WebSocketManagerFactory};
 
 /// Number of independently locked parts of the user table; the table is
@@ -50,6 +50,10 @@ struct Shard {
 
 const MIN_SWEEP: usize = 64;
 
+/// The smallest `max_event_size`: room for an envelope of the longest ids
+/// and names with its large fields cut short.
+pub(crate) const MIN_EVENT_SIZE: usize = 4 * 1024;
+
 impl Shard {
     fn sweep(&mut self, retention: Duration) -> usize {
         let now = crate::log::clock_ms();
@@ -63,19 +67,27 @@ impl Shard {
 
 #[derive(Clone, Debug)]
 pub(crate) struct HubConfig {
-    pub(crate) replay_capacity: usize,
-    pub(crate) subscriber_capacity: usize,
+    pub(crate) log: LogLimits,
+    pub(crate) subscriber: QueueLimit,
     pub(crate) idle_retention: Duration,
 }
 
 impl Hub {
-    /// A builder with the defaults: 256 buffered events per user, in-process
-    /// subscriptions of 1,024 events, no agents.
+    /// A builder with the defaults: events of at most 1 MiB, 256 buffered
+    /// events (at most 4 MiB) per user, in-process subscriptions of 1,024
+    /// events (at most 8 MiB), no agents.
     pub fn builder() -> HubBuilder {
         HubBuilder {
             config: HubConfig {
-                replay_capacity: 256,
-                subscriber_capacity: 1024,
+                log: LogLimits {
+                    replay_events: 256,
+                    replay_bytes: 4 << 20,
+                    max_event_size: 1 << 20,
+                },
+                subscriber: QueueLimit {
+                    events: 1024,
+                    bytes: 8 << 20,
+                },
                 idle_retention: Duration::from_secs(600),
             },
             agents: Vec::new(),
@@ -122,7 +134,7 @@ impl HubInner {
         if shard.logs.len() >= shard.sweep_at {
             shard.sweep(self.config.idle_retention);
         }
-        let log = Arc::new(UserLog::new(user.clone(), self.config.replay_capacity));
+        let log = Arc::new(UserLog::new(user.clone(), self.config.log));
         shard.logs.insert(user.clone(), log.clone());
         log
     }
@@ -199,7 +211,26 @@ impl HubBuilder {
     /// How many recent events each user's log keeps for replay to
     /// connections that open later (default 256; 0 keeps none).
     pub fn replay_capacity(mut self, events: usize) -> Self {
-        self.config.replay_capacity = events;
+        self.config.log.replay_events = events;
+        self
+    }
+
+    /// How many bytes of recent events each user's log keeps for replay
+    /// (default 4 MiB); the oldest events go first. At least
+    /// [`max_event_size`](Self::max_event_size).
+    pub fn replay_bytes(mut self, bytes: usize) -> Self {
+        self.config.log.replay_bytes = bytes;
+        self
+    }
+
+    /// The largest event, as the whole JSON envelope sent to browsers
+    /// (default 1 MiB, at least 4 KiB). A lifecycle event whose payload
+    /// would be larger is emitted with its large fields cut short and
+    /// `"truncated": true` in its payload; a custom event that large is not
+    /// emitted and `emit!` returns [`Error::EventTooLarge`]. Every event
+    /// within the limit can be delivered to every connection.
+    pub fn max_event_size(mut self, bytes: usize) -> Self {
+        self.config.log.max_event_size = bytes;
         self
     }
 
@@ -213,15 +244,36 @@ impl HubBuilder {
     /// How many events an in-process [`Subscription`](crate::Subscription)
     /// may fall behind before it is dropped (default 1,024).
     pub fn subscriber_capacity(mut self, events: usize) -> Self {
-        self.config.subscriber_capacity = events;
+        self.config.subscriber.events = events;
         self
     }
 
-    /// Builds the hub, rejecting duplicate agent names and a zero
-    /// subscriber capacity.
+    /// How many bytes of events an in-process subscription may fall behind
+    /// before it is dropped (default 8 MiB, at least
+    /// [`max_event_size`](Self::max_event_size)).
+    pub fn subscriber_bytes(mut self, bytes: usize) -> Self {
+        self.config.subscriber.bytes = bytes;
+        self
+    }
+
+    /// Builds the hub, rejecting duplicate agent names and limits that
+    /// cannot hold one event.
     pub fn build(self) -> Result<Hub, Error> {
-        if self.config.subscriber_capacity == 0 {
+        let HubConfig {
+            log, subscriber, ..
+        } = self.config;
+        if subscriber.events == 0 {
             return Err(Error::config("subscriber_capacity must be at least 1"));
+        }
+        if log.max_event_size < MIN_EVENT_SIZE {
+            return Err(Error::config(format!(
+                "max_event_size must be at least {MIN_EVENT_SIZE} bytes"
+            )));
+        }
+        if log.replay_bytes < log.max_event_size || subscriber.bytes < log.max_event_size {
+            return Err(Error::config(
+                "replay_bytes and subscriber_bytes must be at least max_event_size",
+            ));
         }
         for (i, agent) in self.agents.iter().enumerate() {
             if self.agents[..i].iter().any(|a| a.name() == agent.name()) {

@@ -53,9 +53,27 @@ struct LogState {
     subscribers: Vec<Subscriber>,
 }
 
+/// The bounds of one user's log, from the hub's configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LogLimits {
+    /// Events kept for replay (0 keeps none).
+    pub(crate) replay_events: usize,
+    /// Bytes of frames kept for replay; the oldest go first.
+    pub(crate) replay_bytes: usize,
+    /// The largest frame (a whole envelope) an emit may produce.
+    pub(crate) max_event_size: usize,
+}
+
+/// How far a subscriber's queue may fall behind before it is dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct QueueLimit {
+    pub(crate) events: usize,
+    pub(crate) bytes: usize,
+}
+
 pub(crate) struct UserLog {
     user: UserId,
-    replay_capacity: usize,
+    limits: LogLimits,
     state: Mutex<LogState>,
     /// Live WebSocket connections of this user, for the per-user cap.
     pub(crate) connections: AtomicUsize,
@@ -90,10 +108,10 @@ pub(crate) struct Attached {
 }
 
 impl UserLog {
-    pub(crate) fn new(user: UserId, replay_capacity: usize) -> Self {
+    pub(crate) fn new(user: UserId, limits: LogLimits) -> Self {
         UserLog {
             user,
-            replay_capacity,
+            limits,
             state: Mutex::new(LogState {
                 last_seq: 0,
                 replay: VecDeque::new(),
@@ -110,6 +128,10 @@ impl UserLog {
 
     pub(crate) fn user(&self) -> &UserId {
         &self.user
+    }
+
+    pub(crate) fn limits(&self) -> &LogLimits {
+        &self.limits
     }
 
     fn lock(&self) -> MutexGuard<'_, LogState> {
@@ -143,8 +165,8 @@ impl UserLog {
             text: utf8(buf),
         };
         let mut evicted = None;
-        if self.replay_capacity > 0 {
-            if state.replay.len() == self.replay_capacity {
+        if self.limits.replay_events > 0 {
+            if state.replay.len() == self.limits.replay_events {
                 evicted = state.replay.pop_front();
             }
             state.replay.push_back(frame.clone());
@@ -167,8 +189,8 @@ impl UserLog {
 
     /// Registers a subscriber with a queue of `capacity` events. With
     /// `after = Some(n)`, the buffered events with `seq > n` come first.
-    pub(crate) fn attach(&self, after: Option<u64>, capacity: usize) -> Attached {
-        let (tx, rx) = mpsc::channel(capacity.max(1));
+    pub(crate) fn attach(&self, after: Option<u64>, limit: QueueLimit) -> Attached {
+        let (tx, rx) = mpsc::channel(limit.events.max(1));
         let overflow = Arc::new(Overflow::default());
         self.touch(clock_ms());
         let mut state = self.lock();
@@ -348,13 +370,27 @@ mod tests {
     use super::*;
 
     fn log(cap: usize) -> UserLog {
-        UserLog::new(UserId::new("u").unwrap(), cap)
+        UserLog::new(
+            UserId::new("u").unwrap(),
+            LogLimits {
+                replay_events: cap,
+                replay_bytes: usize::MAX,
+                max_event_size: 1 << 20,
+            },
+        )
+    }
+
+    fn q(events: usize) -> QueueLimit {
+        QueueLimit {
+            events,
+            bytes: usize::MAX,
+        }
     }
 
     #[tokio::test]
     async fn seq_is_gap_free_and_frames_are_complete_json() {
         let log = log(4);
-        let mut sub = Subscription::new(log.attach(None, 16));
+        let mut sub = Subscription::new(log.attach(None, q(16)));
         for i in 1..=3 {
             assert_eq!(log.append("x", b",\"payload\":{}}", 0), i);
         }
@@ -377,22 +413,22 @@ mod tests {
         for _ in 0..5 {
             log.append("x", b"}", 0);
         }
-        let mut sub = Subscription::new(log.attach(Some(0), 16));
+        let mut sub = Subscription::new(log.attach(Some(0), q(16)));
         assert_eq!(sub.missed(), 2);
         let seqs: Vec<u64> = [(); 3]
             .iter()
             .map(|_| sub.replay.pop_front().unwrap().seq)
             .collect();
         assert_eq!(seqs, [3, 4, 5]);
-        let sub = Subscription::new(log.attach(Some(4), 16));
+        let sub = Subscription::new(log.attach(Some(4), q(16)));
         assert_eq!((sub.missed(), sub.replay.len()), (0, 1));
     }
 
     #[tokio::test]
     async fn a_full_subscriber_is_dropped_not_waited_for() {
         let log = log(0);
-        let mut slow = Subscription::new(log.attach(None, 2));
-        let mut fast = Subscription::new(log.attach(None, 100));
+        let mut slow = Subscription::new(log.attach(None, q(2)));
+        let mut fast = Subscription::new(log.attach(None, q(100)));
         for _ in 0..10 {
             log.append("x", b"}", 0);
         }

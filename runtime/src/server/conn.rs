@@ -75,7 +75,13 @@ pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, _guard: TaskGu
     if log.connections.load(Ordering::Acquire) > cfg.max_connections_per_user {
         return close_now(ws, CloseCode::OverConnectionCap).await;
     }
-    let attached = log.attach(since, cfg.queue_capacity);
+    let attached = log.attach(
+        since,
+        crate::log::QueueLimit {
+            events: cfg.queue_capacity,
+            bytes: usize::MAX,
+        },
+    );
     let connection = ConnectionId::fresh();
     let hello = protocol::connection_established(connection.as_str(), user.as_str());
     let (sink, source) = ws.split();
