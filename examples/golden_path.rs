@@ -12,7 +12,7 @@ mod common;
 
 use std::time::Duration;
 
-use agentwire::server::{JwtAuth, ServerConfig};
+use agentwire::server::{shutdown_signal, JwtAuth, ServerConfig};
 use agentwire::{Hub, UserId};
 
 struct Args {
@@ -72,10 +72,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         println!("agentwire serving {url}");
         println!("demo token for user `demo` (24 h): {token}");
         println!("try: cargo run --example golden_path_client -- --url {url} --token {token} \"find GPU prices\"");
-        println!("press Ctrl-C to stop");
-        tokio::signal::ctrl_c().await?;
-        println!("shutting down");
-        server.shutdown().await;
+        println!("press Ctrl-C (or send SIGTERM) to stop");
+        shutdown_signal().await;
+        println!("shutting down: runs end with their terminal events, then tabs get 1001 (signal again to stop now)");
+        tokio::select! {
+            _ = server.shutdown() => {}
+            _ = shutdown_signal() => {
+                eprintln!("second signal: stopping now");
+                std::process::exit(130);
+            }
+        }
         return Ok(());
     }
 

@@ -228,3 +228,168 @@ impl Client {
 pub fn types(events: &[Value]) -> Vec<&str> {
     events.iter().map(|e| e["type"].as_str().unwrap()).collect()
 }
+
+impl Client {
+    /// Connects with a query string (e.g. `since=3&epoch=..`) and reads
+    /// `connection_established`, which is returned as well.
+    pub async fn connect_query(url: &str, user: &str, query: &str) -> (Client, Value) {
+        let mut request = format!("{url}?{query}").into_client_request().unwrap();
+        request.headers_mut().insert(
+            "Authorization",
+            HeaderValue::from_str(&format!("Bearer {}", token(user))).unwrap(),
+        );
+        let (ws, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("connect");
+        let mut client = Client {
+            ws,
+            user: user.to_owned(),
+            connection_id: String::new(),
+        };
+        let hello = client.recv().await;
+        assert_eq!(hello["type"], "connection_established", "{hello}");
+        client.connection_id = hello["payload"]["connection_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        (client, hello["payload"].clone())
+    }
+}
+
+/// The `host:port` of a test server.
+pub fn addr(t: &TestServer) -> String {
+    t.server.local_addr().to_string()
+}
+
+/// Sends raw bytes as an HTTP request and returns the response head
+/// (status line and headers), read until the blank line or the close.
+pub async fn raw_http(addr: &str, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    // The server may answer (and close) before it has read everything.
+    let _ = stream.write_all(request).await;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = tokio::time::timeout(WAIT, stream.read(&mut buf))
+            .await
+            .expect("timed out waiting for an HTTP answer")
+            .unwrap_or(0);
+        head.extend_from_slice(&buf[..n]);
+        if n == 0 || head.windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+/// The status code of an HTTP response head (0 if there was no answer).
+pub fn status_of(head: &str) -> u16 {
+    head.split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A well-formed handshake request for `user` with `extra` header lines.
+pub fn upgrade_request(addr: &str, path: &str, extra: &str) -> String {
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n"
+    )
+}
+
+/// A WebSocket client that writes raw frames, to send what well-behaved
+/// clients never do.
+pub struct RawClient {
+    pub stream: TcpStream,
+}
+
+impl RawClient {
+    /// Completes the handshake as `user` and reads `connection_established`.
+    pub async fn connect(addr: &str, user: &str) -> RawClient {
+        use tokio::io::AsyncWriteExt;
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let auth = format!("Authorization: Bearer {}\r\n", token(user));
+        stream
+            .write_all(upgrade_request(addr, "/ws", &auth).as_bytes())
+            .await
+            .unwrap();
+        let mut client = RawClient { stream };
+        let head = client.read_until_blank_line().await;
+        assert_eq!(status_of(&head), 101, "{head}");
+        let (opcode, payload) = client.read_frame().await.expect("hello");
+        assert_eq!(opcode, 1);
+        let hello: Value = serde_json::from_slice(&payload).unwrap();
+        assert_eq!(hello["type"], "connection_established");
+        client
+    }
+
+    async fn read_until_blank_line(&mut self) -> String {
+        use tokio::io::AsyncReadExt;
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            self.stream.read_exact(&mut byte).await.unwrap();
+            head.push(byte[0]);
+        }
+        String::from_utf8_lossy(&head).into_owned()
+    }
+
+    /// Sends one masked frame with the given first byte (FIN, opcode).
+    pub async fn send_frame(&mut self, first: u8, payload: &[u8]) {
+        use tokio::io::AsyncWriteExt;
+        let mask = [0x12u8, 0x34, 0x56, 0x78];
+        let mut frame = vec![first];
+        match payload.len() {
+            n if n < 126 => frame.push(0x80 | n as u8),
+            n => {
+                frame.push(0x80 | 126);
+                frame.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+        }
+        frame.extend_from_slice(&mask);
+        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        self.stream.write_all(&frame).await.unwrap();
+    }
+
+    /// The next frame from the server: opcode and payload; None at EOF.
+    pub async fn read_frame(&mut self) -> Option<(u8, Vec<u8>)> {
+        use tokio::io::AsyncReadExt;
+        let mut head = [0u8; 2];
+        tokio::time::timeout(WAIT, self.stream.read_exact(&mut head))
+            .await
+            .expect("timed out waiting for a frame")
+            .ok()?;
+        let len = match head[1] & 0x7f {
+            126 => {
+                let mut n = [0u8; 2];
+                self.stream.read_exact(&mut n).await.ok()?;
+                u64::from(u16::from_be_bytes(n))
+            }
+            127 => {
+                let mut n = [0u8; 8];
+                self.stream.read_exact(&mut n).await.ok()?;
+                u64::from_be_bytes(n)
+            }
+            n => u64::from(n),
+        };
+        let mut payload = vec![0u8; len as usize];
+        self.stream.read_exact(&mut payload).await.ok()?;
+        Some((head[0] & 0x0f, payload))
+    }
+
+    /// Reads frames until the server's close frame and returns its code
+    /// (None if the connection ended without one).
+    pub async fn close_code(&mut self) -> Option<u16> {
+        loop {
+            match self.read_frame().await? {
+                (8, payload) if payload.len() >= 2 => {
+                    return Some(u16::from_be_bytes([payload[0], payload[1]]))
+                }
+                (8, _) => return None,
+                _ => continue,
+            }
+        }
+    }
+}

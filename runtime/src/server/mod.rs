@@ -27,19 +27,30 @@
 
 mod auth;
 mod conn;
+mod handshake;
 mod protocol;
+mod reader;
+mod runs;
+mod service;
+mod signal;
 mod tasks;
+mod writer;
 
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 pub use auth::{AuthError, JwtAuth};
+pub use protocol::ErrorCode;
+pub use service::WsService;
+pub use signal::shutdown_signal;
 
 use crate::{Error, Hub};
 use tasks::TaskGroup;
@@ -51,9 +62,12 @@ use tasks::TaskGroup;
 /// |---|---|---|
 /// | 1000 | `Normal` | the client closed, or the server had nothing more to say |
 /// | 1001 | `GoingAway` | the server is shutting down |
-/// | 1008 | `Policy` | protocol violation, or the peer stopped answering pings |
+/// | 1002 | `ProtocolError` | the client broke RFC 6455 (bad framing, masking, opcodes, close codes) |
+/// | 1007 | `InvalidData` | a text frame or close reason that is not UTF-8 |
+/// | 1008 | `Policy` | the peer stopped answering pings |
 /// | 1009 | `TooBig` | an inbound message exceeded the inbound limit (64 KiB by default) |
 /// | 1011 | `Internal` | an unexpected server error |
+/// | 4001 | `TokenExpired` | the token's `exp` passed: reconnect with a fresh token |
 /// | 4008 | `SlowConsumer` | the connection fell more than its queue behind the user's events |
 /// | 4009 | `OverConnectionCap` | the user already has the maximum number of connections open |
 /// | 4029 | `RateLimited` | the client sent messages faster than the inbound rate limit |
@@ -64,12 +78,18 @@ pub enum CloseCode {
     Normal,
     /// 1001
     GoingAway,
+    /// 1002
+    ProtocolError,
+    /// 1007
+    InvalidData,
     /// 1008
     Policy,
     /// 1009
     TooBig,
     /// 1011
     Internal,
+    /// 4001
+    TokenExpired,
     /// 4008
     SlowConsumer,
     /// 4009
@@ -88,38 +108,54 @@ impl CloseCode {
         match self {
             CloseCode::Normal => 1000,
             CloseCode::GoingAway => 1001,
+            CloseCode::ProtocolError => 1002,
+            CloseCode::InvalidData => 1007,
             CloseCode::Policy => 1008,
             CloseCode::TooBig => 1009,
             CloseCode::Internal => 1011,
+            CloseCode::TokenExpired => 4001,
             CloseCode::SlowConsumer => 4008,
             CloseCode::OverConnectionCap => 4009,
             CloseCode::RateLimited => 4029,
         }
     }
 
+    /// Every code the server sends, in the order the README lists them.
+    pub const ALL: [CloseCode; 11] = [
+        CloseCode::Normal,
+        CloseCode::GoingAway,
+        CloseCode::ProtocolError,
+        CloseCode::InvalidData,
+        CloseCode::Policy,
+        CloseCode::TooBig,
+        CloseCode::Internal,
+        CloseCode::TokenExpired,
+        CloseCode::SlowConsumer,
+        CloseCode::OverConnectionCap,
+        CloseCode::RateLimited,
+    ];
+
     /// The code for a number, if it is one of these.
+    ///
+    /// ```
+    /// use agentwire::server::CloseCode;
+    /// assert_eq!(CloseCode::from_code(4001), Some(CloseCode::TokenExpired));
+    /// assert_eq!(CloseCode::from_code(1006), None);
+    /// ```
     pub fn from_code(code: u16) -> Option<Self> {
-        [
-            CloseCode::Normal,
-            CloseCode::GoingAway,
-            CloseCode::Policy,
-            CloseCode::TooBig,
-            CloseCode::Internal,
-            CloseCode::SlowConsumer,
-            CloseCode::OverConnectionCap,
-            CloseCode::RateLimited,
-        ]
-        .into_iter()
-        .find(|c| c.code() == code)
+        CloseCode::ALL.into_iter().find(|c| c.code() == code)
     }
 
     pub(crate) fn reason(self) -> &'static str {
         match self {
             CloseCode::Normal => "bye",
             CloseCode::GoingAway => "server shutting down",
-            CloseCode::Policy => "policy violation",
+            CloseCode::ProtocolError => "protocol error",
+            CloseCode::InvalidData => "invalid UTF-8",
+            CloseCode::Policy => "no answer to pings",
             CloseCode::TooBig => "message too big",
             CloseCode::Internal => "internal error",
+            CloseCode::TokenExpired => "token expired",
             CloseCode::SlowConsumer => "slow consumer",
             CloseCode::OverConnectionCap => "too many connections for this user",
             CloseCode::RateLimited => "rate limited",
@@ -149,6 +185,7 @@ pub struct ServerConfig {
     pub(crate) max_connections_per_user: usize,
     pub(crate) max_inbound_message: usize,
     pub(crate) queue_capacity: usize,
+    pub(crate) queue_bytes: usize,
     pub(crate) write_timeout: Duration,
     pub(crate) handshake_timeout: Duration,
     pub(crate) ping_interval: Duration,
@@ -161,7 +198,7 @@ pub struct ServerConfig {
 
 impl ServerConfig {
     /// Defaults: 10 connections per user, 64 KiB inbound messages, a queue
-    /// of 1,024 events per connection, 10 s write timeout, pings every 30 s
+    /// of 1,024 events or 8 MiB per connection, 10 s write timeout, pings every 30 s
     /// with 30 s to answer, 10 inbound messages per second (bursts of 20),
     /// any `Origin`.
     pub fn new(auth: JwtAuth) -> Self {
@@ -171,6 +208,7 @@ impl ServerConfig {
             max_connections_per_user: 10,
             max_inbound_message: 64 * 1024,
             queue_capacity: 1024,
+            queue_bytes: 8 << 20,
             write_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
             ping_interval: Duration::from_secs(30),
@@ -215,7 +253,17 @@ impl ServerConfig {
         self
     }
 
-    /// How long one batch of writes may take before the connection is dropped.
+    /// Bytes of events a connection may fall behind before it is closed
+    /// with [`CloseCode::SlowConsumer`]; at least the hub's
+    /// [`max_event_size`](crate::HubBuilder::max_event_size).
+    pub fn queue_bytes(mut self, bytes: usize) -> Self {
+        self.queue_bytes = bytes;
+        self
+    }
+
+    /// How long one batch of writes may take. A peer that reads nothing for
+    /// this long cannot be sent a close frame either, so its TCP connection
+    /// is dropped (a browser reports 1006).
     pub fn write_timeout(mut self, timeout: Duration) -> Self {
         self.write_timeout = timeout;
         self
@@ -247,8 +295,12 @@ impl ServerConfig {
         self
     }
 
-    fn validate(&self) -> Result<(), Error> {
+    fn validate(&self, max_event_size: usize) -> Result<(), Error> {
         let checks = [
+            (
+                self.queue_bytes < max_event_size,
+                "queue_bytes must be at least the hub's max_event_size",
+            ),
             (
                 self.max_connections_per_user == 0,
                 "max_connections_per_user must be at least 1",
@@ -286,25 +338,82 @@ impl ServerConfig {
     }
 }
 
+/// The largest request head (request line and headers) of a handshake;
+/// larger ones get 431.
+const MAX_REQUEST_HEAD: usize = 32 * 1024;
+
+/// What every connection of one endpoint shares.
 pub(crate) struct Shared {
     pub(crate) hub: Hub,
     pub(crate) config: ServerConfig,
+    pub(crate) ws_config: WebSocketConfig,
     pub(crate) runs: TaskGroup,
     pub(crate) connections: TaskGroup,
     pub(crate) stop_runs: watch::Sender<bool>,
     pub(crate) stop_connections: watch::Sender<bool>,
 }
 
+impl Shared {
+    async fn shutdown(&self) {
+        self.stop_runs.send_replace(true);
+        let grace = self.config.write_timeout + Duration::from_secs(1);
+        let _ = tokio::time::timeout(grace, self.runs.wait_idle()).await;
+        self.stop_connections.send_replace(true);
+        let _ = tokio::time::timeout(grace, self.connections.wait_idle()).await;
+    }
+}
+
 /// A running server. Dropping the handle leaves it running; call
 /// [`shutdown`](Server::shutdown) to stop it.
 pub struct Server {
     local_addr: SocketAddr,
-    shared: Arc<Shared>,
+    service: WsService,
     stop_accept: watch::Sender<bool>,
     accept: JoinHandle<()>,
 }
 
 impl Hub {
+    /// The WebSocket endpoint as a tower service, to mount in an app that
+    /// already serves HTTP (axum's `Router::route_service`, or a hyper
+    /// server with upgrades enabled). It serves whatever path it is mounted
+    /// at; authentication, limits and close codes are those of
+    /// [`serve`](Hub::serve). Rejects an invalid configuration.
+    ///
+    /// ```
+    /// use agentwire::prelude::*;
+    /// use agentwire::server::{JwtAuth, ServerConfig};
+    ///
+    /// let hub = Hub::builder().build()?;
+    /// let ws = hub.ws_service(ServerConfig::new(JwtAuth::hs256("a long random secret")?))?;
+    /// // e.g. axum: Router::new().route("/api/health", get(health)).route_service("/ws", ws)
+    /// # let _ = ws;
+    /// # Ok::<(), agentwire::Error>(())
+    /// ```
+    pub fn ws_service(&self, config: ServerConfig) -> Result<WsService, Error> {
+        let max_event_size = self.inner.config.log.max_event_size;
+        config.validate(max_event_size)?;
+        let ws_config = WebSocketConfig::default()
+            .read_buffer_size(config.read_buffer)
+            .write_buffer_size(config.write_buffer)
+            // Room for one whole event (and its frame header) beyond what
+            // is buffered before a flush: every event the hub lets through
+            // can be written.
+            .max_write_buffer_size(config.write_buffer + max_event_size + 16)
+            .max_message_size(Some(config.max_inbound_message))
+            .max_frame_size(Some(config.max_inbound_message));
+        Ok(WsService {
+            shared: Arc::new(Shared {
+                hub: self.clone(),
+                config,
+                ws_config,
+                runs: TaskGroup::default(),
+                connections: TaskGroup::default(),
+                stop_runs: watch::Sender::new(false),
+                stop_connections: watch::Sender::new(false),
+            }),
+        })
+    }
+
     /// Serves `GET /ws` on `listener` until [`Server::shutdown`]. Must be
     /// called inside a tokio runtime. Rejects an invalid configuration.
     pub async fn serve(
@@ -312,27 +421,18 @@ impl Hub {
         listener: TcpListener,
         config: ServerConfig,
     ) -> Result<Server, Error> {
-        config.validate()?;
+        let service = self.ws_service(config)?;
         let local_addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            hub: self.clone(),
-            config,
-            runs: TaskGroup::default(),
-            connections: TaskGroup::default(),
-            stop_runs: watch::Sender::new(false),
-            stop_connections: watch::Sender::new(false),
-        });
         let (stop_accept, mut stopped) = watch::channel(false);
         let accept = tokio::spawn({
-            let shared = shared.clone();
+            let service = service.clone();
             async move {
                 loop {
                     tokio::select! {
                         _ = tasks::stopped(&mut stopped) => break,
                         accepted = listener.accept() => match accepted {
                             Ok((stream, _)) => {
-                                let guard = shared.connections.enter();
-                                tokio::spawn(conn::serve(shared.clone(), stream, guard));
+                                tokio::spawn(serve_http(stream, service.clone()));
                             }
                             // Out of file descriptors and the like: back off
                             // instead of spinning.
@@ -344,11 +444,32 @@ impl Hub {
         });
         Ok(Server {
             local_addr,
-            shared,
+            service,
             stop_accept,
             accept,
         })
     }
+}
+
+/// One TCP connection: HTTP/1.1 up to the handshake (slow or oversized
+/// request heads get their HTTP error), then the WebSocket.
+async fn serve_http(stream: TcpStream, service: WsService) {
+    let _ = stream.set_nodelay(true);
+    let handshake_timeout = service.shared.config.handshake_timeout;
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(handshake_timeout)
+        .max_buf_size(MAX_REQUEST_HEAD)
+        // One request per connection: a refused handshake closes it.
+        .keep_alive(false);
+    let at_path = service::AtPath {
+        service,
+        path: "/ws",
+    };
+    let connection = http
+        .serve_connection(TokioIo::new(stream), at_path)
+        .with_upgrades();
+    let _ = connection.await;
 }
 
 impl Server {
@@ -359,12 +480,12 @@ impl Server {
 
     /// Open WebSocket connections, all users together.
     pub fn connection_count(&self) -> usize {
-        self.shared.connections.active()
+        self.service.connection_count()
     }
 
     /// Runs started by `user_message`s that have not ended yet.
     pub fn active_runs(&self) -> usize {
-        self.shared.runs.active()
+        self.service.active_runs()
     }
 
     /// Stops gracefully: no new connections; the runs started by clients
@@ -374,11 +495,7 @@ impl Server {
     pub async fn shutdown(self) {
         let _ = self.stop_accept.send(true);
         let _ = self.accept.await;
-        self.shared.stop_runs.send_replace(true);
-        let grace = self.shared.config.write_timeout + Duration::from_secs(1);
-        let _ = tokio::time::timeout(grace, self.shared.runs.wait_idle()).await;
-        self.shared.stop_connections.send_replace(true);
-        let _ = tokio::time::timeout(grace, self.shared.connections.wait_idle()).await;
+        self.service.shutdown().await;
     }
 }
 

@@ -12,15 +12,74 @@ pub(crate) enum Inbound {
     Ping,
 }
 
+/// The `code` of an `error` frame: why the server refused what a client
+/// sent, or could not act on it. The connection stays open.
+///
+/// ```
+/// use agentwire::server::ErrorCode;
+///
+/// assert_eq!(ErrorCode::InvalidJson.as_str(), "invalid_json");
+/// assert_eq!(ErrorCode::ALL.len(), 8);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The text frame is not JSON.
+    InvalidJson,
+    /// The JSON is not a message of the protocol: no `type`, or a payload
+    /// of the wrong shape.
+    InvalidPayload,
+    /// The `type` is not one the server knows.
+    UnknownType,
+    /// `user_message` named an agent the server does not have.
+    UnknownAgent,
+    /// The server has no agents, so `user_message` cannot start a run.
+    NoAgent,
+    /// A binary frame: the protocol is JSON in text frames.
+    Unsupported,
+    /// The server is shutting down and starts no new runs.
+    ShuttingDown,
+    /// The server could not act on a valid message; nothing was started.
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, in the order the README lists them.
+    pub const ALL: [ErrorCode; 8] = [
+        ErrorCode::InvalidJson,
+        ErrorCode::InvalidPayload,
+        ErrorCode::UnknownType,
+        ErrorCode::UnknownAgent,
+        ErrorCode::NoAgent,
+        ErrorCode::Unsupported,
+        ErrorCode::ShuttingDown,
+        ErrorCode::Internal,
+    ];
+
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::InvalidPayload => "invalid_payload",
+            ErrorCode::UnknownType => "unknown_type",
+            ErrorCode::UnknownAgent => "unknown_agent",
+            ErrorCode::NoAgent => "no_agent",
+            ErrorCode::Unsupported => "unsupported",
+            ErrorCode::ShuttingDown => "shutting_down",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
 /// Why a client's message was refused; the connection stays open.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct ClientError {
-    pub(crate) code: &'static str,
+    pub(crate) code: ErrorCode,
     pub(crate) message: String,
 }
 
 impl ClientError {
-    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ClientError {
             code,
             message: message.into(),
@@ -31,7 +90,7 @@ impl ClientError {
     pub(crate) fn to_frame(&self) -> String {
         let mut out = Vec::with_capacity(64 + self.message.len());
         out.extend_from_slice(b"{\"type\":\"error\",\"payload\":{\"code\":");
-        wire::push_str(&mut out, self.code);
+        wire::push_str(&mut out, self.code.as_str());
         out.extend_from_slice(b",\"message\":");
         wire::push_str(&mut out, &self.message);
         out.extend_from_slice(b"}}");
@@ -41,22 +100,56 @@ impl ClientError {
 
 pub(crate) const PONG: &str = "{\"type\":\"pong\"}";
 
-pub(crate) fn connection_established(connection: &str, user: &str) -> String {
-    let mut out = Vec::with_capacity(96);
-    out.extend_from_slice(b"{\"type\":\"connection_established\",\"payload\":{\"connection_id\":");
-    wire::push_str(&mut out, connection);
-    out.extend_from_slice(b",\"user_id\":");
-    wire::push_str(&mut out, user);
-    out.extend_from_slice(b"}}");
-    String::from_utf8_lossy(&out).into_owned()
+/// What `connection_established` tells a client about its stream.
+pub(crate) struct Hello<'a> {
+    pub(crate) connection: &'a str,
+    pub(crate) user: &'a str,
+    /// The user's stream: a new epoch means a new stream, whose `seq`
+    /// started again at 1.
+    pub(crate) epoch: &'a str,
+    /// The `seq` of the user's latest event when the connection opened.
+    pub(crate) seq: u64,
+    /// For a resume: whether every missed event follows, and how many the
+    /// client lacks when that is known.
+    pub(crate) recovery: Option<(bool, Option<u64>)>,
+}
+
+impl Hello<'_> {
+    /// `{"type":"connection_established","payload":{..}}`
+    pub(crate) fn to_frame(&self) -> String {
+        let mut out = Vec::with_capacity(160);
+        out.extend_from_slice(
+            b"{\"type\":\"connection_established\",\"payload\":{\"connection_id\":",
+        );
+        wire::push_str(&mut out, self.connection);
+        out.extend_from_slice(b",\"user_id\":");
+        wire::push_str(&mut out, self.user);
+        out.extend_from_slice(b",\"epoch\":");
+        wire::push_str(&mut out, self.epoch);
+        out.extend_from_slice(b",\"seq\":");
+        wire::push_u64(&mut out, self.seq);
+        if let Some((recovered, missed)) = self.recovery {
+            out.extend_from_slice(if recovered {
+                b",\"recovered\":true"
+            } else {
+                b",\"recovered\":false"
+            });
+            if let Some(missed) = missed {
+                out.extend_from_slice(b",\"missed\":");
+                wire::push_u64(&mut out, missed);
+            }
+        }
+        out.extend_from_slice(b"}}");
+        String::from_utf8_lossy(&out).into_owned()
+    }
 }
 
 pub(crate) fn parse(text: &str) -> Result<Inbound, ClientError> {
     let value: Value = serde_json::from_str(text)
-        .map_err(|e| ClientError::new("invalid_json", format!("not valid JSON: {e}")))?;
+        .map_err(|e| ClientError::new(ErrorCode::InvalidJson, format!("not valid JSON: {e}")))?;
     let Value::Object(mut obj) = value else {
         return Err(ClientError::new(
-            "invalid_payload",
+            ErrorCode::InvalidPayload,
             "a message is a JSON object with a `type`",
         ));
     };
@@ -64,7 +157,7 @@ pub(crate) fn parse(text: &str) -> Result<Inbound, ClientError> {
         Some(Value::String(ty)) => ty.as_str(),
         _ => {
             return Err(ClientError::new(
-                "invalid_payload",
+                ErrorCode::InvalidPayload,
                 "a message needs a string `type`",
             ))
         }
@@ -76,7 +169,7 @@ pub(crate) fn parse(text: &str) -> Result<Inbound, ClientError> {
                 Some(Value::Object(p)) => p,
                 _ => {
                     return Err(ClientError::new(
-                        "invalid_payload",
+                        ErrorCode::InvalidPayload,
                         "`user_message` needs a `payload` object with `content`",
                     ))
                 }
@@ -84,11 +177,11 @@ pub(crate) fn parse(text: &str) -> Result<Inbound, ClientError> {
             let content = match payload.get("content") {
                 Some(Value::String(c)) if !c.trim().is_empty() => c.clone(),
                 Some(Value::String(_)) => {
-                    return Err(ClientError::new("invalid_payload", "`content` is empty"))
+                    return Err(ClientError::new(ErrorCode::InvalidPayload, "`content` is empty"))
                 }
                 _ => {
                     return Err(ClientError::new(
-                        "invalid_payload",
+                        ErrorCode::InvalidPayload,
                         "`payload.content` must be a string",
                     ))
                 }
@@ -98,12 +191,12 @@ pub(crate) fn parse(text: &str) -> Result<Inbound, ClientError> {
                 None | Some(Value::Null) => {}
                 Some(Value::String(t)) => {
                     let thread = ThreadId::new(t)
-                        .map_err(|e| ClientError::new("invalid_payload", e.to_string()))?;
+                        .map_err(|e| ClientError::new(ErrorCode::InvalidPayload, e.to_string()))?;
                     message = message.in_thread(thread);
                 }
                 Some(_) => {
                     return Err(ClientError::new(
-                        "invalid_payload",
+                        ErrorCode::InvalidPayload,
                         "`payload.thread_id` must be a string",
                     ))
                 }
@@ -113,7 +206,7 @@ pub(crate) fn parse(text: &str) -> Result<Inbound, ClientError> {
                 Some(Value::String(a)) => message = message.for_agent(a.clone()),
                 Some(_) => {
                     return Err(ClientError::new(
-                        "invalid_payload",
+                        ErrorCode::InvalidPayload,
                         "`payload.agent` must be a string",
                     ))
                 }
@@ -121,7 +214,7 @@ pub(crate) fn parse(text: &str) -> Result<Inbound, ClientError> {
             Ok(Inbound::UserMessage(message))
         }
         other => Err(ClientError::new(
-            "unknown_type",
+            ErrorCode::UnknownType,
             format!(
                 "unknown message type `{}`; expected `user_message` or `ping`",
                 other.chars().take(64).collect::<String>()
@@ -151,7 +244,7 @@ mod tests {
 
     #[test]
     fn classifies_mistakes() {
-        let code = |s: &str| parse(s).unwrap_err().code;
+        let code = |s: &str| parse(s).unwrap_err().code.as_str();
         assert_eq!(code("{nope"), "invalid_json");
         assert_eq!(code("[1]"), "invalid_payload");
         assert_eq!(code(r#"{"type":"dance"}"#), "unknown_type");
@@ -173,9 +266,112 @@ mod tests {
     #[test]
     fn frames_are_json() {
         let e: Value =
-            serde_json::from_str(&ClientError::new("x", "a \"quote\"").to_frame()).unwrap();
+            serde_json::from_str(&ClientError::new(ErrorCode::Internal, "a \"quote\"").to_frame())
+                .unwrap();
         assert_eq!(e["payload"]["message"], "a \"quote\"");
-        let c: Value = serde_json::from_str(&connection_established("c1", "alice")).unwrap();
-        assert_eq!(c["payload"]["user_id"], "alice");
+        let hello = |recovery| {
+            let frame = Hello {
+                connection: "c1",
+                user: "alice",
+                epoch: "e1",
+                seq: 7,
+                recovery,
+            }
+            .to_frame();
+            serde_json::from_str::<Value>(&frame).unwrap()["payload"].clone()
+        };
+        assert_eq!(
+            hello(None),
+            serde_json::json!({"connection_id": "c1", "user_id": "alice", "epoch": "e1", "seq": 7})
+        );
+        assert_eq!(hello(Some((true, Some(0))))["recovered"], true);
+        assert_eq!(
+            hello(Some((false, None))),
+            serde_json::json!({"connection_id": "c1", "user_id": "alice", "epoch": "e1", "seq": 7, "recovered": false})
+        );
+    }
+
+    mod decoder {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn json_value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                ".{0,12}".prop_map(Value::String),
+            ];
+            leaf.prop_recursive(3, 24, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    prop::collection::btree_map(
+                        prop_oneof![
+                            Just("type".to_owned()),
+                            Just("payload".to_owned()),
+                            Just("content".to_owned()),
+                            ".{0,6}"
+                        ],
+                        inner,
+                        0..4
+                    )
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn any_text_is_a_message_or_a_classified_mistake(text in ".{0,64}") {
+                match parse(&text) {
+                    Ok(_) => prop_assert!(serde_json::from_str::<Value>(&text).is_ok()),
+                    Err(e) => {
+                        let is_json = serde_json::from_str::<Value>(&text).is_ok();
+                        prop_assert_eq!(e.code == ErrorCode::InvalidJson, !is_json);
+                    }
+                }
+            }
+
+            #[test]
+            fn any_json_is_a_message_or_a_classified_mistake(value in json_value()) {
+                let text = value.to_string();
+                match parse(&text) {
+                    Ok(Inbound::Ping) => prop_assert_eq!(&value["type"], "ping"),
+                    Ok(Inbound::UserMessage(m)) => {
+                        prop_assert_eq!(&value["type"], "user_message");
+                        prop_assert_eq!(&value["payload"]["content"], m.content.as_str());
+                        prop_assert!(!m.content.trim().is_empty());
+                    }
+                    Err(e) => {
+                        prop_assert_ne!(e.code, ErrorCode::InvalidJson);
+                        let known = matches!(value.get("type").and_then(Value::as_str), Some("ping" | "user_message"));
+                        let has_type = value.get("type").is_some_and(Value::is_string);
+                        prop_assert_eq!(e.code == ErrorCode::UnknownType, has_type && !known);
+                        // The error frame is JSON whatever the message quotes.
+                        prop_assert!(serde_json::from_str::<Value>(&e.to_frame()).is_ok());
+                    }
+                }
+            }
+
+            #[test]
+            fn valid_user_messages_round_trip(
+                content in "[^\\s].{0,40}",
+                thread in proptest::option::of("[a-z0-9-]{1,16}"),
+                agent in proptest::option::of("[a-z_]{1,16}"),
+            ) {
+                let mut payload = serde_json::json!({ "content": content });
+                if let Some(t) = &thread { payload["thread_id"] = t.as_str().into(); }
+                if let Some(a) = &agent { payload["agent"] = a.as_str().into(); }
+                let text = serde_json::json!({ "type": "user_message", "payload": payload }).to_string();
+                match parse(&text) {
+                    Ok(Inbound::UserMessage(m)) => {
+                        prop_assert_eq!(m.content, content);
+                        prop_assert_eq!(m.thread_id.map(|t| t.as_str().to_owned()), thread);
+                        prop_assert_eq!(m.agent, agent);
+                    }
+                    other => prop_assert!(false, "{:?}", other),
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,122 @@
+//! The endpoint as a service: mount it in an axum `Router` or a hyper
+//! server, or let [`Hub::serve`](crate::Hub::serve) own a listener.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::{ready, Ready};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::WebSocketStream;
+
+use super::handshake::{self, Body, Rejection};
+use super::{conn, Shared};
+
+/// The WebSocket endpoint as a [`tower_service::Service`]: answers the
+/// handshake, then serves the connection on its own task. It serves
+/// whatever path it is mounted at.
+///
+/// Obtained from [`Hub::ws_service`](crate::Hub::ws_service). Clones share
+/// the endpoint; [`shutdown`](WsService::shutdown) ends its connections and
+/// runs gracefully.
+#[derive(Clone)]
+pub struct WsService {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl WsService {
+    /// Answers one request: `101 Switching Protocols` (and the connection
+    /// is served on its own task once the upgrade completes), or an HTTP
+    /// error saying what is wrong with the request.
+    pub(crate) fn respond<B>(&self, mut req: Request<B>) -> Response<Body> {
+        if *self.shared.stop_runs.borrow() {
+            return Rejection::unavailable().into_response();
+        }
+        let (accepted, resp) = match handshake::check(&self.shared.config, &req) {
+            Ok(ok) => ok,
+            Err(rejection) => return rejection.into_response(),
+        };
+        let upgrade = hyper::upgrade::on(&mut req);
+        let shared = self.shared.clone();
+        let guard = shared.connections.enter();
+        tokio::spawn(async move {
+            let _guard = guard;
+            // The client went away before the upgrade completed.
+            let Ok(upgraded) = upgrade.await else { return };
+            let ws = WebSocketStream::from_raw_socket(
+                TokioIo::new(upgraded),
+                Role::Server,
+                Some(shared.ws_config),
+            )
+            .await;
+            conn::run(shared, ws, accepted).await;
+        });
+        resp
+    }
+
+    /// Stops gracefully: new handshakes get 503; the runs started by
+    /// clients are cancelled, each ending with its terminal events; the
+    /// events already queued are written; then every connection is closed
+    /// with 1001 (going away). Resolves when that is done, or after the
+    /// write timeout (plus a second) per step.
+    pub async fn shutdown(&self) {
+        self.shared.shutdown().await;
+    }
+
+    /// Open WebSocket connections of this endpoint, all users together.
+    pub fn connection_count(&self) -> usize {
+        self.shared.connections.active()
+    }
+
+    /// Runs started by `user_message`s on this endpoint that have not ended.
+    pub fn active_runs(&self) -> usize {
+        self.shared.runs.active()
+    }
+}
+
+impl<B> tower_service::Service<Request<B>> for WsService {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Ready<Result<Response<Body>, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        ready(Ok(self.respond(req)))
+    }
+}
+
+/// [`WsService`] at one path, for the listener [`Hub::serve`](crate::Hub::serve) owns.
+#[derive(Clone)]
+pub(crate) struct AtPath {
+    pub(crate) service: WsService,
+    pub(crate) path: &'static str,
+}
+
+impl hyper::service::Service<Request<hyper::body::Incoming>> for AtPath {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Ready<Result<Response<Body>, Infallible>>;
+
+    fn call(&self, req: Request<hyper::body::Incoming>) -> Self::Future {
+        if req.uri().path() != self.path {
+            let msg = format!("not found: the endpoint is {}", self.path);
+            return ready(Ok(Rejection::new(StatusCode::NOT_FOUND, msg).into_response()));
+        }
+        ready(Ok(self.service.respond(req)))
+    }
+}
+
+impl fmt::Debug for WsService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WsService")
+            .field("connections", &self.connection_count())
+            .field("runs", &self.active_runs())
+            .finish()
+    }
+}
