@@ -20,7 +20,7 @@ use tokio_tungstenite::WebSocketStream;
 use super::protocol::{self, ClientError, Inbound};
 use super::tasks::{stopped, TaskGuard};
 use super::{CloseCode, Shared};
-use crate::log::{Frame, Overflow, UserLog};
+use crate::log::{Frame, Queue, Resume, UserLog};
 use crate::{ConnectionId, ThreadId, UserExecutionContext, UserId, UserMessage};
 
 const SUBPROTOCOL: &str = "agentwire.v1";
@@ -76,7 +76,7 @@ pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, _guard: TaskGu
         return close_now(ws, CloseCode::OverConnectionCap).await;
     }
     let attached = log.attach(
-        since,
+        since.map(|since| Resume { since, epoch: None }),
         crate::log::QueueLimit {
             events: cfg.queue_capacity,
             bytes: usize::MAX,
@@ -91,8 +91,7 @@ pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, _guard: TaskGu
         Outbound {
             hello,
             replay: attached.replay,
-            events: attached.rx,
-            overflow: attached.overflow,
+            events: attached.queue,
             control: control_rx,
             stop: shared.stop_connections.subscribe(),
             write_timeout: cfg.write_timeout,
@@ -222,8 +221,7 @@ enum Control {
 struct Outbound {
     hello: String,
     replay: VecDeque<Frame>,
-    events: mpsc::Receiver<Frame>,
-    overflow: Arc<Overflow>,
+    events: Queue,
     control: mpsc::Receiver<Control>,
     stop: watch::Receiver<bool>,
     write_timeout: Duration,
@@ -236,7 +234,6 @@ async fn write_loop(mut sink: Sink, out: Outbound) {
         hello,
         mut replay,
         mut events,
-        overflow,
         mut control,
         mut stop,
         write_timeout,
@@ -257,10 +254,10 @@ async fn write_loop(mut sink: Sink, out: Outbound) {
             biased;
             _ = &mut stopping => {
                 // Write what is already queued, then say goodbye.
-                while let Ok(frame) = events.try_recv() {
+                while let Some(frame) = events.try_recv() {
                     batch.push(frame);
                 }
-                if overflow.happened() {
+                if events.overflowed() {
                     break CloseCode::SlowConsumer;
                 }
                 let frames = batch.drain(..).map(|f| Message::Text(f.text));
@@ -288,8 +285,8 @@ async fn write_loop(mut sink: Sink, out: Outbound) {
                 // The log drops a queue that overflowed (and only such a
                 // queue): what is left in it is not sent. The queue is
                 // full then, so this branch is never left waiting.
-                if n == 0 || overflow.happened() {
-                    break if overflow.happened() { CloseCode::SlowConsumer } else { CloseCode::Internal };
+                if n == 0 || events.overflowed() {
+                    break if events.overflowed() { CloseCode::SlowConsumer } else { CloseCode::Internal };
                 }
                 let frames = batch.drain(..).map(|f| Message::Text(f.text));
                 if !write_batch(&mut sink, frames, write_timeout).await {
