@@ -866,4 +866,358 @@ mod tests {
         assert!(!ahead.recovered());
         assert_eq!(ahead.missed(), 0);
     }
+
+    /// The reconnect protocol against a model: a client that remembers the
+    /// epoch and the last `seq` it received either gets told to reload or
+    /// ends up with exactly the stream's events since its last reload.
+    mod reconnect {
+        use super::*;
+        use crate::Hub;
+        use proptest::prelude::*;
+
+        const MAX_EVENT: usize = 4096;
+        const MAX_PAD: usize = 1500;
+
+        #[derive(Clone, Debug)]
+        enum EpochChoice {
+            Absent,
+            Current,
+            Previous,
+            Bogus,
+        }
+
+        #[derive(Clone, Debug)]
+        enum Op {
+            Emit(usize),
+            Read,
+            Disconnect,
+            /// With what the client has, or afresh if it has nothing.
+            Reconnect,
+            ResumeAt(u64, EpochChoice),
+            /// A new server: a new log.
+            Restart,
+            /// The hub forgets the log if nothing holds it.
+            Forget,
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            let epoch = prop_oneof![
+                Just(EpochChoice::Absent),
+                Just(EpochChoice::Current),
+                Just(EpochChoice::Previous),
+                Just(EpochChoice::Bogus),
+            ];
+            let since = prop_oneof![9 => 0..40u64, 1 => Just(u64::MAX)];
+            prop_oneof![
+                8 => (0..MAX_PAD).prop_map(Op::Emit),
+                4 => Just(Op::Read),
+                2 => Just(Op::Disconnect),
+                3 => Just(Op::Reconnect),
+                2 => (since, epoch).prop_map(|(s, e)| Op::ResumeAt(s, e)),
+                1 => Just(Op::Restart),
+                1 => Just(Op::Forget),
+            ]
+        }
+
+        /// One stream as the model knows it.
+        struct Stream {
+            epoch: Arc<str>,
+            texts: Vec<String>,
+        }
+
+        struct Server {
+            hub: Hub,
+            log: Arc<UserLog>,
+            replay_events: usize,
+            streams: Vec<Stream>,
+            emitted: u64,
+        }
+
+        impl Stream {
+            fn of(log: &UserLog) -> Self {
+                Stream {
+                    epoch: log.epoch.clone(),
+                    texts: Vec::new(),
+                }
+            }
+        }
+
+        fn boot(replay_events: usize) -> (Hub, Arc<UserLog>) {
+            let hub = Hub::builder()
+                .replay_capacity(replay_events)
+                .replay_bytes(MAX_EVENT)
+                .max_event_size(MAX_EVENT)
+                .idle_retention(std::time::Duration::ZERO)
+                .build()
+                .unwrap();
+            let log = hub.inner.user_log(&UserId::new("u").unwrap());
+            (hub, log)
+        }
+
+        impl Server {
+            fn start(replay_events: usize) -> Self {
+                let (hub, log) = boot(replay_events);
+                Server {
+                    streams: vec![Stream::of(&log)],
+                    hub,
+                    log,
+                    replay_events,
+                    emitted: 0,
+                }
+            }
+
+            fn restart(&mut self) {
+                (self.hub, self.log) = boot(self.replay_events);
+                self.streams.push(Stream::of(&self.log));
+            }
+
+            fn current(&self) -> &Stream {
+                &self.streams[self.streams.len() - 1]
+            }
+
+            /// The first `seq` still buffered: the longest run of the
+            /// latest events within both bounds.
+            fn window_start(&self) -> u64 {
+                let texts = &self.current().texts;
+                let (mut start, mut bytes) = (texts.len(), 0);
+                while start > 0
+                    && texts.len() - start < self.replay_events
+                    && bytes + texts[start - 1].len() <= MAX_EVENT
+                {
+                    bytes += texts[start - 1].len();
+                    start -= 1;
+                }
+                start as u64 + 1
+            }
+        }
+
+        struct Conn {
+            attached: Attached,
+            /// Events and bytes in the queue, to foresee an overflow.
+            queued: (usize, usize),
+            overflowed: bool,
+        }
+
+        /// What the client shows: the events of `stream` after `base`.
+        struct Shown {
+            stream: usize,
+            epoch: Arc<str>,
+            base: u64,
+            received: Vec<String>,
+        }
+
+        struct Client {
+            limit: QueueLimit,
+            conn: Option<Conn>,
+            shown: Option<Shown>,
+        }
+
+        impl Client {
+            fn last_seen(&self) -> Option<(u64, Arc<str>)> {
+                let s = self.shown.as_ref()?;
+                Some((s.base + s.received.len() as u64, s.epoch.clone()))
+            }
+
+            fn connect(&mut self, server: &Server, resume: Option<(u64, Option<&str>)>) {
+                self.conn = None;
+                let attached = server.log.attach(
+                    resume.map(|(since, epoch)| Resume { since, epoch }),
+                    self.limit,
+                );
+                let stream = server.streams.len() - 1;
+                let last = server.current().texts.len() as u64;
+                assert_eq!((&*attached.epoch, attached.seq), (server.log.epoch(), last));
+                let reload = match (resume, attached.recovery) {
+                    (None, None) => true,
+                    (Some((since, epoch)), Some(recovery)) => {
+                        let same = epoch.is_none_or(|e| e == server.log.epoch());
+                        let known = same && since <= last;
+                        let recovered =
+                            known && (since == last || since + 1 >= server.window_start());
+                        let missed = known.then(|| last - since);
+                        assert_eq!(recovery, Recovery { recovered, missed });
+                        if recovered {
+                            let want = &server.current().texts[since as usize..];
+                            let got: Vec<&str> =
+                                attached.replay.iter().map(|f| f.text.as_str()).collect();
+                            assert_eq!(got, want);
+                            let seen = self
+                                .shown
+                                .as_ref()
+                                .map(|s| (s.stream, s.base + s.received.len() as u64));
+                            if seen != Some((stream, since)) {
+                                // Resumed at a point it never saw: it now
+                                // shows the stream from there.
+                                self.shown = Some(Shown {
+                                    stream,
+                                    epoch: attached.epoch.clone(),
+                                    base: since,
+                                    received: Vec::new(),
+                                });
+                            }
+                        } else {
+                            assert!(attached.replay.is_empty(), "no partial replay");
+                        }
+                        !recovered
+                    }
+                    (resume, recovery) => panic!("{resume:?} answered with {recovery:?}"),
+                };
+                if reload {
+                    self.shown = Some(Shown {
+                        stream,
+                        epoch: attached.epoch.clone(),
+                        base: last,
+                        received: Vec::new(),
+                    });
+                }
+                self.conn = Some(Conn {
+                    attached,
+                    queued: (0, 0),
+                    overflowed: false,
+                });
+            }
+
+            fn on_emit(&mut self, len: usize) {
+                if let Some(conn) = self.conn.as_mut().filter(|c| !c.overflowed) {
+                    let (events, bytes) = conn.queued;
+                    if events + 1 > self.limit.events || bytes + len > self.limit.bytes {
+                        conn.overflowed = true;
+                    } else {
+                        conn.queued = (events + 1, bytes + len);
+                    }
+                }
+            }
+
+            fn read(&mut self) {
+                let Some(conn) = self.conn.as_mut() else {
+                    return;
+                };
+                let Some(shown) = self.shown.as_mut() else {
+                    panic!("connected without a state");
+                };
+                let replay = conn.attached.replay.drain(..);
+                let queue = &mut conn.attached.queue;
+                for frame in replay.chain(std::iter::from_fn(|| queue.try_recv())) {
+                    assert_eq!(frame.seq, shown.base + shown.received.len() as u64 + 1);
+                    shown.received.push(frame.text.as_str().to_owned());
+                }
+                conn.queued = (0, 0);
+                let bytes = conn.attached.queue.pending.bytes.load(Ordering::Relaxed);
+                assert!(conn.overflowed || bytes == 0, "{bytes} bytes left");
+                assert_eq!(conn.attached.queue.overflowed(), conn.overflowed);
+                if conn.overflowed {
+                    self.conn = None;
+                }
+            }
+
+            /// What it shows is the stream's events since its last reload,
+            /// each once and in order; all of them once read while live.
+            fn check(&self, server: &Server) {
+                let live = self.conn.as_ref().is_some_and(|c| !c.overflowed);
+                assert_eq!(server.log.subscriber_count(), usize::from(live));
+                let Some(shown) = &self.shown else {
+                    return;
+                };
+                let texts = &server.streams[shown.stream].texts;
+                let from = shown.base as usize;
+                let upto = from + shown.received.len();
+                assert!(upto <= texts.len());
+                assert_eq!(shown.received, texts[from..upto]);
+            }
+        }
+
+        fn run(replay_events: usize, limit: QueueLimit, ops: Vec<Op>) {
+            let mut server = Server::start(replay_events);
+            let mut client = Client {
+                limit,
+                conn: None,
+                shown: None,
+            };
+            for op in ops {
+                match op {
+                    Op::Emit(pad) => {
+                        server.emitted += 1;
+                        let tail = format!(
+                            ",\"n\":{},\"pad\":\"{}\"}}",
+                            server.emitted,
+                            "p".repeat(pad)
+                        );
+                        let seq = server.log.append("x", tail.as_bytes(), 0);
+                        let text = format!(r#"{{"type":"x","seq":{seq}{tail}"#);
+                        client.on_emit(text.len());
+                        let streams = server.streams.len();
+                        server.streams[streams - 1].texts.push(text);
+                        assert_eq!(seq, server.current().texts.len() as u64);
+                    }
+                    Op::Read => {
+                        client.read();
+                        if let Some(conn) = client.conn.as_ref() {
+                            let shown = client.shown.as_ref().unwrap();
+                            assert_eq!(
+                                shown.base + shown.received.len() as u64,
+                                server.current().texts.len() as u64,
+                                "a live client has everything once it has read"
+                            );
+                            assert!(!conn.overflowed);
+                        }
+                    }
+                    Op::Disconnect => client.conn = None,
+                    Op::Reconnect => match client.last_seen() {
+                        Some((since, epoch)) => {
+                            client.connect(&server, Some((since, Some(&epoch))))
+                        }
+                        None => client.connect(&server, None),
+                    },
+                    Op::ResumeAt(since, choice) => {
+                        let previous = server
+                            .streams
+                            .len()
+                            .checked_sub(2)
+                            .map(|i| server.streams[i].epoch.clone());
+                        let epoch = match choice {
+                            EpochChoice::Absent => None,
+                            EpochChoice::Current => Some(server.log.epoch.clone()),
+                            EpochChoice::Previous => previous,
+                            EpochChoice::Bogus => Some(Arc::from("epoch_bogus")),
+                        };
+                        client.connect(&server, Some((since, epoch.as_deref())));
+                    }
+                    Op::Restart => {
+                        // The server's sockets close with it.
+                        client.conn = None;
+                        server.restart();
+                    }
+                    Op::Forget => {
+                        let user = server.log.user().clone();
+                        let before = server.log.epoch.clone();
+                        // Lets go of the log: only the hub and the client hold it.
+                        server.log = Arc::new(UserLog::new(user.clone(), *server.log.limits()));
+                        server.hub.forget_idle_users();
+                        server.log = server.hub.inner.user_log(&user);
+                        let forgotten = server.log.epoch != before;
+                        let live = client.conn.as_ref().is_some_and(|c| !c.overflowed);
+                        assert_eq!(forgotten, !live, "only a log nobody holds is forgotten");
+                        if forgotten {
+                            server.streams.push(Stream::of(&server.log));
+                        }
+                    }
+                }
+                client.check(&server);
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1024))]
+
+            #[test]
+            fn reconnecting_never_shows_a_gap_or_a_repeat(
+                replay_events in 0..8usize,
+                events in 1..6usize,
+                bytes in 1600..5000usize,
+                ops in proptest::collection::vec(op(), 1..60),
+            ) {
+                run(replay_events, QueueLimit { events, bytes }, ops);
+            }
+        }
+    }
 }
