@@ -305,15 +305,21 @@ async fn the_replay_buffer_is_bounded_and_reports_what_was_evicted() {
         .create_manager(&ctx("alice", "t"))
         .await
         .unwrap();
-    emit_runs(&manager.bridge(), 10); // 20 events, 8 kept
+    emit_runs(&manager.bridge(), 10); // 20 events, 13..=20 kept
 
+    // All or nothing: 1..=12 are gone, so none is replayed.
     let mut events = manager.subscribe_after(0);
-    assert_eq!(events.missed(), 12);
+    assert!(!events.recovered());
+    assert_eq!(events.missed(), 20);
+    let mut oldest = manager.subscribe_after(12);
+    assert!(oldest.recovered());
+    assert_eq!(oldest.missed(), 0);
     for seq in 13..=20 {
-        assert_eq!(events.recv().await.unwrap().seq(), seq);
+        assert_eq!(oldest.recv().await.unwrap().seq(), seq);
     }
     emit_runs(&manager.bridge(), 1);
     assert_eq!(events.recv().await.unwrap().seq(), 21);
+    assert_eq!(oldest.recv().await.unwrap().seq(), 21);
 
     let mut recent = manager.subscribe_after(17);
     assert_eq!(recent.missed(), 0);
@@ -355,8 +361,10 @@ async fn the_default_replay_capacity_keeps_the_latest_256() {
         .await
         .unwrap();
     emit_runs(&manager.bridge(), 150); // 300 events
-    let mut events = manager.subscribe_after(0);
-    assert_eq!(events.missed(), 300 - 256);
+    assert!(!manager.subscribe_after(0).recovered());
+    assert!(!manager.subscribe_after(300 - 256 - 1).recovered());
+    let mut events = manager.subscribe_after(300 - 256);
+    assert!(events.recovered());
     assert_eq!(events.recv().await.unwrap().seq(), 300 - 256 + 1);
 }
 
@@ -385,8 +393,12 @@ async fn emitting_never_waits_for_missing_or_slow_subscribers() {
     }
     assert_eq!(slow.recv().await.unwrap_err(), RecvError::Lagged);
 
-    // Subscribing again catches up from the replay buffer.
-    let mut again = manager.subscribe_after(4);
-    assert_eq!(again.missed(), 100_000 - 16 - 4);
+    // It cannot resume after what it got: most of that is gone. It can
+    // resume from what the replay buffer still holds.
+    let again = manager.subscribe_after(4);
+    assert!(!again.recovered());
+    assert_eq!(again.missed(), 100_000 - 4);
+    let mut again = manager.subscribe_after(100_000 - 16);
+    assert!(again.recovered());
     assert_eq!(again.recv().await.unwrap().seq(), 100_000 - 16 + 1);
 }

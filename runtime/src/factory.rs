@@ -3,7 +3,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::hub::HubInner;
-use crate::log::UserLog;
+use crate::log::{Resume, UserLog};
 use crate::{AgentBridge, Error, Subscription, UserExecutionContext};
 
 /// The one way to get a [`UserWebSocketManager`]: `hub.factory()`, then
@@ -91,18 +91,88 @@ impl UserWebSocketManager {
         Subscription::new(self.log.attach(None, self.hub.config.subscriber))
     }
 
-    /// The user's events with `seq > after`: first those still in the
-    /// replay buffer ([`Subscription::missed`] counts the rest), then live.
+    /// The user's events with `seq > after`, all or nothing: if every one
+    /// of them is still in the replay buffer they come first, then the live
+    /// events ([`Subscription::recovered`] is true); otherwise none of them
+    /// comes, only the live events, and [`Subscription::missed`] says how
+    /// many were lost. A partial replay would leave a gap the caller cannot
+    /// see.
+    ///
+    /// This cannot tell a log that was forgotten and started again from the
+    /// one `after` was read from; compare [`epoch`](Self::epoch)s for that.
+    ///
+    /// ```
+    /// # async fn demo(manager: agentwire::UserWebSocketManager) -> Result<(), agentwire::RecvError> {
+    /// let mut events = manager.subscribe_after(41);
+    /// if events.recovered() {
+    ///     let next = events.recv().await?;
+    ///     assert_eq!(next.seq(), 42);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn subscribe_after(&self, after: u64) -> Subscription {
-        Subscription::new(
-            self.log
-                .attach(Some(after), self.hub.config.subscriber),
-        )
+        let resume = Resume {
+            since: after,
+            epoch: None,
+        };
+        Subscription::new(self.log.attach(Some(resume), self.hub.config.subscriber))
     }
 
     /// The `seq` of the user's latest event (0 before the first).
     pub fn last_seq(&self) -> u64 {
         self.log.last_seq()
+    }
+
+    /// The epoch of the user's event stream: an opaque string that changes
+    /// whenever `seq` starts again from 1, because the server restarted or
+    /// the user's log was forgotten after the idle retention.
+    ///
+    /// The resume protocol: a client keeps the epoch and the last `seq` it
+    /// received, and reconnects with both. It gets every event after that
+    /// `seq` if the epoch is the same and all of them are still buffered;
+    /// otherwise it is told it did not recover, gets none of the missed
+    /// events, and should reload the current state instead of patching.
+    ///
+    /// ```
+    /// use agentwire::prelude::*;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), agentwire::Error> {
+    /// let hub = Hub::builder().build()?;
+    /// let ctx = UserExecutionContext::new(UserId::new("alice")?, ThreadId::new("t1")?);
+    /// let manager = hub.factory().create_manager(&ctx).await?;
+    /// let again = hub.factory().create_manager(&ctx).await?;
+    /// assert_eq!(manager.epoch(), again.epoch(), "one user, one stream");
+    ///
+    /// let restarted = Hub::builder().build()?;
+    /// let fresh = restarted.factory().create_manager(&ctx).await?;
+    /// assert_ne!(manager.epoch(), fresh.epoch());
+    /// # Ok(()) }
+    /// ```
+    pub fn epoch(&self) -> &str {
+        self.log.epoch()
+    }
+
+    /// Live subscriptions to the user's events: in-process
+    /// [`Subscription`]s and WebSocket connections. A dropped subscription
+    /// or closed connection stops counting at once.
+    ///
+    /// ```
+    /// use agentwire::prelude::*;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), agentwire::Error> {
+    /// let hub = Hub::builder().build()?;
+    /// let ctx = UserExecutionContext::new(UserId::new("alice")?, ThreadId::new("t1")?);
+    /// let manager = hub.factory().create_manager(&ctx).await?;
+    /// let events = manager.subscribe();
+    /// assert_eq!(manager.subscriber_count(), 1);
+    /// drop(events);
+    /// assert_eq!(manager.subscriber_count(), 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn subscriber_count(&self) -> usize {
+        self.log.subscriber_count()
     }
 
     /// How many WebSocket connections (tabs) the user has open.

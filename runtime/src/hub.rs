@@ -209,7 +209,9 @@ impl HubBuilder {
     }
 
     /// How many recent events each user's log keeps for replay to
-    /// connections that open later (default 256; 0 keeps none).
+    /// connections that open later (default 256; 0 keeps none). A client
+    /// that missed more than the buffer holds gets none of them replayed
+    /// and is told to reload instead.
     pub fn replay_capacity(mut self, events: usize) -> Self {
         self.config.log.replay_events = events;
         self
@@ -235,7 +237,9 @@ impl HubBuilder {
     }
 
     /// How long the log (and so the replay buffer and `seq`) of a user with
-    /// no manager, bridge, run or connection is kept (default 10 minutes).
+    /// no manager, bridge, run, subscription or connection is kept (default
+    /// 10 minutes). A log made again after that has a new
+    /// [`epoch`](crate::UserWebSocketManager::epoch).
     pub fn idle_retention(mut self, retention: Duration) -> Self {
         self.config.idle_retention = retention;
         self
@@ -344,6 +348,29 @@ mod tests {
         let run = crate::emit!(bridge, agent_started { agent_name: "a" });
         drop(run);
         assert_eq!(again.last_seq(), 2, "the held log kept its seq");
+    }
+
+    #[tokio::test]
+    async fn a_forgotten_log_comes_back_as_a_new_stream() {
+        let hub = Hub::builder()
+            .idle_retention(Duration::ZERO)
+            .build()
+            .unwrap();
+        let manager = hub.factory().create_manager(&ctx("alice")).await.unwrap();
+        drop(crate::emit!(
+            manager.bridge(),
+            agent_started { agent_name: "a" }
+        ));
+        let epoch = manager.epoch().to_owned();
+        let events = manager.subscribe();
+        drop(manager);
+        assert_eq!(hub.forget_idle_users(), 0, "a subscription keeps it");
+        drop(events);
+        assert_eq!(hub.forget_idle_users(), 1);
+        let manager = hub.factory().create_manager(&ctx("alice")).await.unwrap();
+        assert_ne!(manager.epoch(), epoch);
+        assert_eq!(manager.last_seq(), 0);
+        assert!(!manager.subscribe_after(2).recovered());
     }
 
     #[tokio::test]

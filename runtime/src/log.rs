@@ -3,14 +3,20 @@
 //!
 //! Each user has a log of its own behind its own lock, so users never
 //! contend with each other on the emit path. Fan-out is a non-blocking
-//! `try_send` of a shared buffer into each subscriber's bounded queue; a
-//! subscriber whose queue is full is dropped and told so, and never slows
-//! the emitter or the user's other subscribers.
+//! `try_send` of a shared buffer into each subscriber's queue, bounded in
+//! events and in bytes; a subscriber whose queue would go over is dropped
+//! and told so, and never slows the emitter or the user's other
+//! subscribers. The replay buffer is bounded the same two ways.
+//!
+//! A log is one stream, named by its epoch: a new log (after a restart, or
+//! after an idle log was forgotten) starts again at `seq` 1 under a new
+//! epoch. Resuming is all or nothing: a subscriber either gets every event
+//! after the `seq` it names, or none and is told it must start over.
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
@@ -25,32 +31,29 @@ pub(crate) struct Frame {
     pub(crate) text: Utf8Bytes,
 }
 
-/// Lets the owner of a subscription learn that it was dropped for being
-/// slow (its queue's sender is dropped at the same time).
+/// What a subscriber's queue shares with the log: the bytes waiting in it,
+/// and whether the log dropped it for falling behind (its sender is dropped
+/// at the same time).
 #[derive(Default)]
-pub(crate) struct Overflow {
-    happened: AtomicBool,
-}
-
-impl Overflow {
-    pub(crate) fn happened(&self) -> bool {
-        self.happened.load(Ordering::Acquire)
-    }
-
-    fn signal(&self) {
-        self.happened.store(true, Ordering::Release);
-    }
+struct Pending {
+    bytes: AtomicUsize,
+    overflowed: AtomicBool,
 }
 
 struct Subscriber {
+    id: u64,
     tx: mpsc::Sender<Frame>,
-    overflow: Arc<Overflow>,
+    pending: Arc<Pending>,
+    max_bytes: usize,
 }
 
 struct LogState {
     last_seq: u64,
     replay: VecDeque<Frame>,
+    /// The sum of the lengths of the frames in `replay`.
+    replay_bytes: usize,
     subscribers: Vec<Subscriber>,
+    next_subscriber: u64,
 }
 
 /// The bounds of one user's log, from the hub's configuration.
@@ -74,6 +77,8 @@ pub(crate) struct QueueLimit {
 pub(crate) struct UserLog {
     user: UserId,
     limits: LogLimits,
+    /// Names this stream: a new log of the same user has a new epoch.
+    epoch: Arc<str>,
     state: Mutex<LogState>,
     /// Live WebSocket connections of this user, for the per-user cap.
     pub(crate) connections: AtomicUsize,
@@ -98,13 +103,40 @@ fn head_len(event_type: &str) -> usize {
 const HEAD_OPEN: &[u8] = b"{\"type\":\"";
 const HEAD_SEQ: &[u8] = b"\",\"seq\":";
 
+/// Where a subscriber asks to resume: after `since`, in the stream named
+/// `epoch`. Without an epoch a restarted stream that has reached `since`
+/// again cannot be told apart from the one the subscriber saw.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Resume<'a> {
+    pub(crate) since: u64,
+    pub(crate) epoch: Option<&'a str>,
+}
+
+/// The answer to a [`Resume`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Recovery {
+    /// Every event after `since` is in the replay; false means none is and
+    /// the subscriber must start over from the current state.
+    pub(crate) recovered: bool,
+    /// Events after `since` up to the attach (all replayed when
+    /// `recovered`); `None` when unknown: another epoch, or `since` ahead of
+    /// the stream.
+    pub(crate) missed: Option<u64>,
+}
+
 /// What a new subscriber gets: the buffered events it asked for, then the
 /// live queue, registered atomically so nothing is missed or repeated.
 pub(crate) struct Attached {
+    /// The log's epoch.
+    #[allow(dead_code, reason = "told to a connecting client")]
+    pub(crate) epoch: Arc<str>,
+    /// The `seq` of the last event before the live queue starts.
+    #[allow(dead_code, reason = "told to a connecting client")]
+    pub(crate) seq: u64,
+    /// `None` when no resume was asked for.
+    pub(crate) recovery: Option<Recovery>,
     pub(crate) replay: VecDeque<Frame>,
-    pub(crate) missed: u64,
-    pub(crate) rx: mpsc::Receiver<Frame>,
-    pub(crate) overflow: Arc<Overflow>,
+    pub(crate) queue: Queue,
 }
 
 impl UserLog {
@@ -112,10 +144,13 @@ impl UserLog {
         UserLog {
             user,
             limits,
+            epoch: crate::id::fresh("epoch"),
             state: Mutex::new(LogState {
                 last_seq: 0,
                 replay: VecDeque::new(),
+                replay_bytes: 0,
                 subscribers: Vec::new(),
+                next_subscriber: 0,
             }),
             connections: AtomicUsize::new(0),
             last_active: AtomicU64::new(clock_ms()),
@@ -130,8 +165,13 @@ impl UserLog {
         &self.user
     }
 
+    #[allow(dead_code, reason = "the emit path's size limit is read here")]
     pub(crate) fn limits(&self) -> &LogLimits {
         &self.limits
+    }
+
+    pub(crate) fn epoch(&self) -> &str {
+        &self.epoch
     }
 
     fn lock(&self) -> MutexGuard<'_, LogState> {
@@ -164,59 +204,102 @@ impl UserLog {
             seq,
             text: utf8(buf),
         };
+        let len = frame.text.len();
         let mut evicted = None;
         if self.limits.replay_events > 0 {
-            if state.replay.len() == self.limits.replay_events {
-                evicted = state.replay.pop_front();
-            }
             state.replay.push_back(frame.clone());
+            state.replay_bytes += len;
+            while state.replay.len() > self.limits.replay_events
+                || state.replay_bytes > self.limits.replay_bytes
+            {
+                let Some(old) = state.replay.pop_front() else {
+                    break;
+                };
+                state.replay_bytes -= old.text.len();
+                // Usually one frame goes and is freed outside the lock; a
+                // large frame may push out several, the rest freed here.
+                evicted = Some(old);
+            }
         }
-        state
-            .subscribers
-            .retain(|sub| match sub.tx.try_send(frame.clone()) {
+        state.subscribers.retain(|sub| {
+            // Relaxed is enough: the channel orders each add before the
+            // receiver's subtract of the same frame.
+            let queued = sub.pending.bytes.fetch_add(len, Ordering::Relaxed);
+            if queued.saturating_add(len) > sub.max_bytes {
+                sub.pending.overflowed.store(true, Ordering::Release);
+                return false;
+            }
+            match sub.tx.try_send(frame.clone()) {
                 Ok(()) => true,
                 Err(mpsc::error::TrySendError::Full(_)) => {
-                    sub.overflow.signal();
+                    sub.pending.overflowed.store(true, Ordering::Release);
                     false
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => false,
-            });
-        // The evicted frame is freed outside the lock.
+            }
+        });
         drop(state);
         drop(evicted);
         seq
     }
 
-    /// Registers a subscriber with a queue of `capacity` events. With
-    /// `after = Some(n)`, the buffered events with `seq > n` come first.
-    pub(crate) fn attach(&self, after: Option<u64>, limit: QueueLimit) -> Attached {
+    /// Registers a subscriber whose queue holds at most `limit`. With a
+    /// `resume`, the buffered events after `resume.since` come first, all of
+    /// them or (when some are gone, or the stream is another) none.
+    pub(crate) fn attach(
+        self: &Arc<Self>,
+        resume: Option<Resume<'_>>,
+        limit: QueueLimit,
+    ) -> Attached {
         let (tx, rx) = mpsc::channel(limit.events.max(1));
-        let overflow = Arc::new(Overflow::default());
+        let pending = Arc::new(Pending::default());
         self.touch(clock_ms());
         let mut state = self.lock();
-        let (replay, missed) = match after {
-            None => (VecDeque::new(), 0),
-            Some(n) => {
-                let replay: VecDeque<Frame> =
-                    state.replay.iter().filter(|f| f.seq > n).cloned().collect();
-                let first = replay.front().map_or(state.last_seq + 1, |f| f.seq);
-                (replay, first.saturating_sub(n + 1))
+        let (recovery, replay) = match resume {
+            None => (None, VecDeque::new()),
+            Some(resume) => {
+                let (recovery, replay) = state.resume(resume, &self.epoch);
+                (Some(recovery), replay)
             }
         };
+        let id = state.next_subscriber;
+        state.next_subscriber += 1;
         state.subscribers.push(Subscriber {
+            id,
             tx,
-            overflow: overflow.clone(),
+            pending: pending.clone(),
+            max_bytes: limit.bytes,
         });
+        let seq = state.last_seq;
+        drop(state);
         Attached {
+            epoch: self.epoch.clone(),
+            seq,
+            recovery,
             replay,
-            missed,
-            rx,
-            overflow,
+            queue: Queue {
+                rx,
+                pending,
+                log: Arc::downgrade(self),
+                id,
+            },
+        }
+    }
+
+    fn unsubscribe(&self, id: u64) {
+        let mut state = self.lock();
+        if let Some(i) = state.subscribers.iter().position(|s| s.id == id) {
+            state.subscribers.swap_remove(i);
         }
     }
 
     pub(crate) fn last_seq(&self) -> u64 {
         self.lock().last_seq
+    }
+
+    /// Live subscribers: in-process subscriptions and connections.
+    pub(crate) fn subscriber_count(&self) -> usize {
+        self.lock().subscribers.len()
     }
 
     /// Whether the log can be forgotten: nobody but the hub holds it, and
@@ -225,11 +308,99 @@ impl UserLog {
         Arc::strong_count(self) == 1
             && self.connections.load(Ordering::Acquire) == 0
             && now_ms.saturating_sub(self.last_active.load(Ordering::Relaxed)) >= retention_ms
-            && {
-                let mut state = self.lock();
-                state.subscribers.retain(|s| !s.tx.is_closed());
-                state.subscribers.is_empty()
-            }
+            && self.lock().subscribers.is_empty()
+    }
+}
+
+impl LogState {
+    /// The all-or-nothing answer to `resume` in the stream named `epoch`.
+    fn resume(&self, resume: Resume<'_>, epoch: &str) -> (Recovery, VecDeque<Frame>) {
+        let same_stream = resume.epoch.is_none_or(|e| e == epoch);
+        if !same_stream || resume.since > self.last_seq {
+            let recovery = Recovery {
+                recovered: false,
+                missed: None,
+            };
+            return (recovery, VecDeque::new());
+        }
+        let missed = self.last_seq - resume.since;
+        // The buffer holds consecutive `seq`s ending at `last_seq`, so it
+        // has everything after `since` exactly when it has `since + 1`.
+        let first = self.replay.front().map_or(self.last_seq + 1, |f| f.seq);
+        let recovered = missed == 0 || first <= resume.since + 1;
+        let replay = if recovered && missed > 0 {
+            let skip = (resume.since + 1 - first) as usize;
+            self.replay.range(skip..).cloned().collect()
+        } else {
+            VecDeque::new()
+        };
+        let recovery = Recovery {
+            recovered,
+            missed: Some(missed),
+        };
+        (recovery, replay)
+    }
+}
+
+/// The receiving end of a subscriber's queue. Keeps the queue's byte count
+/// as frames are taken, and unsubscribes from the log when dropped so a
+/// closed connection costs the log nothing.
+pub(crate) struct Queue {
+    rx: mpsc::Receiver<Frame>,
+    pending: Arc<Pending>,
+    /// Weak, so a subscriber alone never keeps a log from being forgotten
+    /// once it is idle (its registration does that while it lives).
+    log: Weak<UserLog>,
+    id: u64,
+}
+
+impl Queue {
+    /// The next frame; `None` once the queue is dropped by the log (for
+    /// overflow, see [`Self::overflowed`]) or the log is gone, and empty.
+    pub(crate) async fn recv(&mut self) -> Option<Frame> {
+        let frame = self.rx.recv().await?;
+        self.taken(frame.text.len());
+        Some(frame)
+    }
+
+    /// Appends up to `limit` frames to `buf`, waiting for at least one;
+    /// returns how many (0 when [`Self::recv`] would give `None`).
+    /// Cancel-safe, like the channel's own.
+    pub(crate) async fn recv_many(&mut self, buf: &mut Vec<Frame>, limit: usize) -> usize {
+        let start = buf.len();
+        let n = self.rx.recv_many(buf, limit).await;
+        let bytes = buf[start..].iter().map(|f| f.text.len()).sum();
+        self.taken(bytes);
+        n
+    }
+
+    /// A frame if one is waiting.
+    pub(crate) fn try_recv(&mut self) -> Option<Frame> {
+        let frame = self.rx.try_recv().ok()?;
+        self.taken(frame.text.len());
+        Some(frame)
+    }
+
+    /// Whether the log dropped this queue for falling behind.
+    pub(crate) fn overflowed(&self) -> bool {
+        self.pending.overflowed.load(Ordering::Acquire)
+    }
+
+    /// Frames waiting.
+    pub(crate) fn len(&self) -> usize {
+        self.rx.len()
+    }
+
+    fn taken(&self, bytes: usize) {
+        self.pending.bytes.fetch_sub(bytes, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Queue {
+    fn drop(&mut self) {
+        if let Some(log) = self.log.upgrade() {
+            log.unsubscribe(self.id);
+        }
     }
 }
 
@@ -289,9 +460,10 @@ impl fmt::Debug for WireEvent {
 #[non_exhaustive]
 pub enum RecvError {
     /// The subscription's queue was full when an event arrived, so it was
-    /// dropped rather than slowing the emitter. Subscribe again (with
+    /// dropped rather than slowing the emitter. Subscribe again: with
     /// [`UserWebSocketManager::subscribe_after`](crate::UserWebSocketManager::subscribe_after)
-    /// to replay what is still buffered).
+    /// and the last `seq` received, to get everything since if it is all
+    /// still buffered ([`Subscription::recovered`] says).
     #[error("the subscriber fell behind and was dropped; subscribe again to catch up")]
     Lagged,
     /// The hub that fed this subscription is gone.
@@ -303,7 +475,7 @@ pub enum RecvError {
 ///
 /// Obtained from a [`UserWebSocketManager`](crate::UserWebSocketManager);
 /// it sees exactly the events of the manager's user, like each of that
-/// user's browser tabs.
+/// user's browser tabs. Dropping it unsubscribes at once.
 ///
 /// ```
 /// use agentwire::prelude::*;
@@ -322,18 +494,28 @@ pub enum RecvError {
 /// ```
 pub struct Subscription {
     replay: VecDeque<Frame>,
+    recovered: bool,
     missed: u64,
-    rx: mpsc::Receiver<Frame>,
-    overflow: Arc<Overflow>,
+    queue: Queue,
 }
 
 impl Subscription {
     pub(crate) fn new(attached: Attached) -> Self {
+        let (recovered, missed) = match attached.recovery {
+            None => (true, 0),
+            Some(Recovery {
+                recovered: true, ..
+            }) => (true, 0),
+            Some(Recovery {
+                recovered: false,
+                missed,
+            }) => (false, missed.unwrap_or(0)),
+        };
         Subscription {
             replay: attached.replay,
-            missed: attached.missed,
-            rx: attached.rx,
-            overflow: attached.overflow,
+            recovered,
+            missed,
+            queue: attached.queue,
         }
     }
 
@@ -343,15 +525,54 @@ impl Subscription {
         if let Some(frame) = self.replay.pop_front() {
             return Ok(WireEvent(frame));
         }
-        match self.rx.recv().await {
+        match self.queue.recv().await {
             Some(frame) => Ok(WireEvent(frame)),
-            None if self.overflow.happened() => Err(RecvError::Lagged),
+            None if self.queue.overflowed() => Err(RecvError::Lagged),
             None => Err(RecvError::Closed),
         }
     }
 
-    /// How many events after the requested `seq` were no longer in the
-    /// replay buffer when this subscription started.
+    /// Whether this subscription delivers every event after the `seq` it
+    /// was asked to start after (always true for
+    /// [`subscribe`](crate::UserWebSocketManager::subscribe)). When false it
+    /// delivers none of them, only the events from its start on: some were
+    /// no longer buffered, or the `seq` was ahead of the user's latest.
+    ///
+    /// ```
+    /// use agentwire::prelude::*;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let hub = Hub::builder().replay_capacity(2).build()?;
+    /// let ctx = UserExecutionContext::new(UserId::new("alice")?, ThreadId::new("t1")?);
+    /// let manager = hub.factory().create_manager(&ctx).await?;
+    /// let run = emit!(manager.bridge(), agent_started { agent_name: "a" });
+    /// emit!(run, agent_thinking { reasoning: "1" });
+    /// emit!(run, agent_thinking { reasoning: "2" });
+    /// // Only events 2 and 3 are buffered.
+    /// assert!(manager.subscribe_after(1).recovered());
+    /// let events = manager.subscribe_after(0);
+    /// assert!(!events.recovered());
+    /// assert_eq!(events.missed(), 3);
+    /// # Ok(()) }
+    /// ```
+    pub fn recovered(&self) -> bool {
+        self.recovered
+    }
+
+    /// How many events after the requested `seq` this subscription does not
+    /// deliver: 0 when it [`recovered`](Self::recovered); otherwise every
+    /// event from that `seq` to its start (0 if the `seq` was ahead of the
+    /// user's latest, when how many is unknown).
+    ///
+    /// ```
+    /// # async fn demo(manager: agentwire::UserWebSocketManager, last_seen: u64) {
+    /// let events = manager.subscribe_after(last_seen);
+    /// if !events.recovered() {
+    ///     println!("{} events were lost; reload the current state", events.missed());
+    /// }
+    /// # }
+    /// ```
     pub fn missed(&self) -> u64 {
         self.missed
     }
@@ -360,7 +581,8 @@ impl Subscription {
 impl fmt::Debug for Subscription {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Subscription")
-            .field("buffered", &(self.replay.len() + self.rx.len()))
+            .field("buffered", &(self.replay.len() + self.queue.len()))
+            .field("recovered", &self.recovered)
             .finish_non_exhaustive()
     }
 }
@@ -369,15 +591,19 @@ impl fmt::Debug for Subscription {
 mod tests {
     use super::*;
 
-    fn log(cap: usize) -> UserLog {
-        UserLog::new(
+    fn log_with(replay_events: usize, replay_bytes: usize) -> Arc<UserLog> {
+        Arc::new(UserLog::new(
             UserId::new("u").unwrap(),
             LogLimits {
-                replay_events: cap,
-                replay_bytes: usize::MAX,
+                replay_events,
+                replay_bytes,
                 max_event_size: 1 << 20,
             },
-        )
+        ))
+    }
+
+    fn log(cap: usize) -> Arc<UserLog> {
+        log_with(cap, usize::MAX)
     }
 
     fn q(events: usize) -> QueueLimit {
@@ -385,6 +611,28 @@ mod tests {
             events,
             bytes: usize::MAX,
         }
+    }
+
+    fn at(since: u64, epoch: Option<&str>) -> Option<Resume<'_>> {
+        Some(Resume { since, epoch })
+    }
+
+    fn seqs(frames: &VecDeque<Frame>) -> Vec<u64> {
+        frames.iter().map(|f| f.seq).collect()
+    }
+
+    fn emit(log: &UserLog, n: usize) {
+        for _ in 0..n {
+            log.append("x", b"}", 0);
+        }
+    }
+
+    /// A frame of exactly `len` bytes (for `seq` < 10).
+    fn emit_sized(log: &UserLog, len: usize) {
+        let head = r#"{"type":"x","seq":1"#.len();
+        let mut tail = vec![b' '; len - head - 1];
+        tail.push(b'}');
+        log.append("x", &tail, 0);
     }
 
     #[tokio::test]
@@ -407,21 +655,122 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn replay_is_bounded_and_reports_what_was_missed() {
+    #[test]
+    fn every_log_has_its_own_epoch() {
+        let (a, b) = (log(4), log(4));
+        assert_ne!(a.epoch(), b.epoch());
+        let attached = a.attach(None, q(1));
+        assert_eq!(&*attached.epoch, a.epoch());
+        assert_eq!(attached.recovery, None);
+    }
+
+    #[test]
+    fn an_exact_resume_replays_everything_after_since_and_then_goes_live() {
+        let log = log(8);
+        emit(&log, 5);
+        let epoch = log.epoch().to_owned();
+        let mut attached = log.attach(at(3, Some(&epoch)), q(16));
+        let recovery = Recovery {
+            recovered: true,
+            missed: Some(2),
+        };
+        assert_eq!(attached.recovery, Some(recovery));
+        assert_eq!((seqs(&attached.replay), attached.seq), (vec![4, 5], 5));
+        emit(&log, 1);
+        assert_eq!(attached.queue.try_recv().map(|f| f.seq), Some(6));
+        assert!(attached.queue.try_recv().is_none());
+
+        // Up to date, and the oldest buffered.
+        let attached = log.attach(at(6, Some(&epoch)), q(16));
+        assert_eq!(attached.recovery.map(|r| r.missed), Some(Some(0)));
+        assert!(attached.replay.is_empty());
+        let attached = log.attach(at(0, None), q(16));
+        assert_eq!(seqs(&attached.replay), [1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn a_gap_wider_than_the_buffer_replays_nothing_and_says_how_much() {
         let log = log(3);
-        for _ in 0..5 {
-            log.append("x", b"}", 0);
+        emit(&log, 5);
+        for since in [0, 1] {
+            let attached = log.attach(at(since, Some(log.epoch())), q(16));
+            let recovery = Recovery {
+                recovered: false,
+                missed: Some(5 - since),
+            };
+            assert_eq!(attached.recovery, Some(recovery));
+            assert!(attached.replay.is_empty(), "no partial replay");
         }
-        let mut sub = Subscription::new(log.attach(Some(0), q(16)));
-        assert_eq!(sub.missed(), 2);
-        let seqs: Vec<u64> = [(); 3]
-            .iter()
-            .map(|_| sub.replay.pop_front().unwrap().seq)
-            .collect();
-        assert_eq!(seqs, [3, 4, 5]);
-        let sub = Subscription::new(log.attach(Some(4), q(16)));
-        assert_eq!((sub.missed(), sub.replay.len()), (0, 1));
+        let attached = log.attach(at(2, None), q(16));
+        assert_eq!(attached.recovery.map(|r| r.recovered), Some(true));
+        assert_eq!(seqs(&attached.replay), [3, 4, 5]);
+    }
+
+    #[test]
+    fn a_stale_epoch_is_never_recovered() {
+        let old = log(8);
+        emit(&old, 3);
+        let restarted = log(8);
+        emit(&restarted, 5);
+        let attached = restarted.attach(at(3, Some(old.epoch())), q(16));
+        let recovery = Recovery {
+            recovered: false,
+            missed: None,
+        };
+        assert_eq!(attached.recovery, Some(recovery));
+        assert!(attached.replay.is_empty());
+        assert_eq!(attached.seq, 5);
+    }
+
+    #[test]
+    fn since_ahead_of_the_stream_is_not_recovered() {
+        let log = log(8);
+        emit(&log, 3);
+        for since in [4, 1_000, u64::MAX - 1, u64::MAX] {
+            let attached = log.attach(at(since, Some(log.epoch())), q(16));
+            let recovery = Recovery {
+                recovered: false,
+                missed: None,
+            };
+            assert_eq!(attached.recovery, Some(recovery), "since {since}");
+            assert!(attached.replay.is_empty());
+        }
+        let empty = self::log(0);
+        let attached = empty.attach(at(u64::MAX, None), q(1));
+        assert_eq!(attached.recovery.map(|r| r.recovered), Some(false));
+    }
+
+    #[test]
+    fn with_no_buffer_only_an_up_to_date_resume_recovers() {
+        let log = log(0);
+        emit(&log, 3);
+        let attached = log.attach(at(3, None), q(1));
+        assert_eq!(attached.recovery.map(|r| r.recovered), Some(true));
+        let attached = log.attach(at(2, None), q(1));
+        let recovery = Recovery {
+            recovered: false,
+            missed: Some(1),
+        };
+        assert_eq!(attached.recovery, Some(recovery));
+    }
+
+    #[test]
+    fn the_replay_buffer_is_bounded_by_bytes_too() {
+        let log = log_with(100, 300);
+        for _ in 0..5 {
+            emit_sized(&log, 100);
+        }
+        let resume = |since| log.attach(at(since, None), q(16));
+        assert_eq!(seqs(&resume(2).replay), [3, 4, 5]);
+        assert_eq!(resume(1).recovery.map(|r| r.recovered), Some(false));
+        // One large frame pushes out several small ones.
+        emit_sized(&log, 250);
+        assert_eq!(seqs(&resume(5).replay), [6]);
+        assert_eq!(log.lock().replay_bytes, 250);
+        // A frame over the whole bound is not kept at all.
+        emit_sized(&log, 301);
+        assert!(log.lock().replay.is_empty());
+        assert_eq!(log.lock().replay_bytes, 0);
     }
 
     #[tokio::test]
@@ -429,14 +778,446 @@ mod tests {
         let log = log(0);
         let mut slow = Subscription::new(log.attach(None, q(2)));
         let mut fast = Subscription::new(log.attach(None, q(100)));
-        for _ in 0..10 {
-            log.append("x", b"}", 0);
-        }
+        emit(&log, 10);
         assert_eq!(slow.recv().await.unwrap().seq(), 1);
         assert_eq!(slow.recv().await.unwrap().seq(), 2);
         assert_eq!(slow.recv().await.unwrap_err(), RecvError::Lagged);
         for i in 1..=10 {
             assert_eq!(fast.recv().await.unwrap().seq(), i);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_over_its_byte_bound_is_dropped() {
+        let log = log(0);
+        let limit = QueueLimit {
+            events: 100,
+            bytes: 300,
+        };
+        let mut slow = log.attach(None, limit);
+        let mut fast = log.attach(None, q(100));
+        let mut reader = log.attach(None, limit);
+        let mut batch = Vec::new();
+        for i in 0..9 {
+            emit_sized(&log, 100);
+            // Reading frees the bytes: `reader` takes 900 bytes through a
+            // 300-byte queue, in all three ways.
+            match i % 3 {
+                0 => assert!(reader.queue.recv().await.is_some()),
+                1 => assert!(reader.queue.try_recv().is_some()),
+                _ => assert_eq!(reader.queue.recv_many(&mut batch, 8).await, 1),
+            }
+        }
+        assert!(!reader.queue.overflowed());
+        assert_eq!(reader.queue.pending.bytes.load(Ordering::Relaxed), 0);
+        assert!(slow.queue.overflowed());
+        assert_eq!(log.subscriber_count(), 2);
+        let mut got = Vec::new();
+        while let Some(frame) = slow.queue.recv().await {
+            got.push(frame.seq);
+        }
+        assert_eq!(got, [1, 2, 3], "what fit, then the end");
+        let n = fast.queue.recv_many(&mut batch, 100).await;
+        assert_eq!((n, fast.queue.overflowed()), (9, false));
+    }
+
+    #[test]
+    fn a_dropped_queue_unsubscribes_at_once() {
+        let log = log(4);
+        for i in 0..10_000 {
+            let attached = log.attach(at(i % 3, None), q(4));
+            assert_eq!(log.subscriber_count(), 1);
+            drop(attached);
+        }
+        assert_eq!(log.subscriber_count(), 0);
+        assert!(log.lock().subscribers.capacity() < 16);
+        // Subscribers never hold the log: only the hub's reference is left.
+        let attached = log.attach(None, q(4));
+        assert_eq!(Arc::strong_count(&log), 1);
+        assert!(!log.is_idle(u64::MAX, 0), "a live subscriber keeps it");
+        drop(attached);
+        assert!(log.is_idle(u64::MAX, 0));
+    }
+
+    #[test]
+    fn a_queue_outliving_its_log_drops_quietly() {
+        let log = log(4);
+        let mut attached = log.attach(None, q(4));
+        emit(&log, 1);
+        drop(log);
+        assert_eq!(attached.queue.try_recv().map(|f| f.seq), Some(1));
+        assert!(attached.queue.try_recv().is_none());
+        assert!(!attached.queue.overflowed());
+    }
+
+    #[tokio::test]
+    async fn subscriptions_resume_all_or_nothing() {
+        let log = log(3);
+        emit(&log, 5);
+        let live = Subscription::new(log.attach(None, q(4)));
+        assert!(live.recovered() && live.missed() == 0);
+        let mut recent = Subscription::new(log.attach(at(2, None), q(4)));
+        assert!(recent.recovered() && recent.missed() == 0);
+        assert_eq!(recent.recv().await.unwrap().seq(), 3);
+        let lost = Subscription::new(log.attach(at(0, None), q(4)));
+        assert!(!lost.recovered());
+        assert_eq!((lost.missed(), lost.replay.len()), (5, 0));
+        let ahead = Subscription::new(log.attach(at(9, None), q(4)));
+        assert!(!ahead.recovered());
+        assert_eq!(ahead.missed(), 0);
+    }
+
+    /// The reconnect protocol against a model: a client that remembers the
+    /// epoch and the last `seq` it received either gets told to reload or
+    /// ends up with exactly the stream's events since its last reload.
+    mod reconnect {
+        use super::*;
+        use crate::Hub;
+        use proptest::prelude::*;
+
+        const MAX_EVENT: usize = 4096;
+        const MAX_PAD: usize = 1500;
+
+        #[derive(Clone, Debug)]
+        enum EpochChoice {
+            Absent,
+            Current,
+            Previous,
+            Bogus,
+        }
+
+        #[derive(Clone, Debug)]
+        enum Op {
+            Emit(usize),
+            Read,
+            Disconnect,
+            /// With what the client has, or afresh if it has nothing.
+            Reconnect,
+            ResumeAt(u64, EpochChoice),
+            /// A new server: a new log.
+            Restart,
+            /// The hub forgets the log if nothing holds it.
+            Forget,
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            let epoch = prop_oneof![
+                Just(EpochChoice::Absent),
+                Just(EpochChoice::Current),
+                Just(EpochChoice::Previous),
+                Just(EpochChoice::Bogus),
+            ];
+            let since = prop_oneof![9 => 0..40u64, 1 => Just(u64::MAX)];
+            prop_oneof![
+                8 => (0..MAX_PAD).prop_map(Op::Emit),
+                4 => Just(Op::Read),
+                2 => Just(Op::Disconnect),
+                3 => Just(Op::Reconnect),
+                2 => (since, epoch).prop_map(|(s, e)| Op::ResumeAt(s, e)),
+                1 => Just(Op::Restart),
+                1 => Just(Op::Forget),
+            ]
+        }
+
+        /// One stream as the model knows it.
+        struct Stream {
+            epoch: Arc<str>,
+            texts: Vec<String>,
+        }
+
+        struct Server {
+            hub: Hub,
+            log: Arc<UserLog>,
+            replay_events: usize,
+            streams: Vec<Stream>,
+            emitted: u64,
+        }
+
+        impl Stream {
+            fn of(log: &UserLog) -> Self {
+                Stream {
+                    epoch: log.epoch.clone(),
+                    texts: Vec::new(),
+                }
+            }
+        }
+
+        fn boot(replay_events: usize) -> (Hub, Arc<UserLog>) {
+            let hub = Hub::builder()
+                .replay_capacity(replay_events)
+                .replay_bytes(MAX_EVENT)
+                .max_event_size(MAX_EVENT)
+                .idle_retention(std::time::Duration::ZERO)
+                .build()
+                .unwrap();
+            let log = hub.inner.user_log(&UserId::new("u").unwrap());
+            (hub, log)
+        }
+
+        impl Server {
+            fn start(replay_events: usize) -> Self {
+                let (hub, log) = boot(replay_events);
+                Server {
+                    streams: vec![Stream::of(&log)],
+                    hub,
+                    log,
+                    replay_events,
+                    emitted: 0,
+                }
+            }
+
+            fn restart(&mut self) {
+                (self.hub, self.log) = boot(self.replay_events);
+                self.streams.push(Stream::of(&self.log));
+            }
+
+            fn current(&self) -> &Stream {
+                &self.streams[self.streams.len() - 1]
+            }
+
+            /// The first `seq` still buffered: the longest run of the
+            /// latest events within both bounds.
+            fn window_start(&self) -> u64 {
+                let texts = &self.current().texts;
+                let (mut start, mut bytes) = (texts.len(), 0);
+                while start > 0
+                    && texts.len() - start < self.replay_events
+                    && bytes + texts[start - 1].len() <= MAX_EVENT
+                {
+                    bytes += texts[start - 1].len();
+                    start -= 1;
+                }
+                start as u64 + 1
+            }
+        }
+
+        struct Conn {
+            attached: Attached,
+            /// Events and bytes in the queue, to foresee an overflow.
+            queued: (usize, usize),
+            overflowed: bool,
+        }
+
+        /// What the client shows: the events of `stream` after `base`.
+        struct Shown {
+            stream: usize,
+            epoch: Arc<str>,
+            base: u64,
+            received: Vec<String>,
+        }
+
+        struct Client {
+            limit: QueueLimit,
+            conn: Option<Conn>,
+            shown: Option<Shown>,
+        }
+
+        impl Client {
+            fn last_seen(&self) -> Option<(u64, Arc<str>)> {
+                let s = self.shown.as_ref()?;
+                Some((s.base + s.received.len() as u64, s.epoch.clone()))
+            }
+
+            fn connect(&mut self, server: &Server, resume: Option<(u64, Option<&str>)>) {
+                self.conn = None;
+                let attached = server.log.attach(
+                    resume.map(|(since, epoch)| Resume { since, epoch }),
+                    self.limit,
+                );
+                let stream = server.streams.len() - 1;
+                let last = server.current().texts.len() as u64;
+                assert_eq!((&*attached.epoch, attached.seq), (server.log.epoch(), last));
+                let reload = match (resume, attached.recovery) {
+                    (None, None) => true,
+                    (Some((since, epoch)), Some(recovery)) => {
+                        let same = epoch.is_none_or(|e| e == server.log.epoch());
+                        let known = same && since <= last;
+                        let recovered =
+                            known && (since == last || since + 1 >= server.window_start());
+                        let missed = known.then(|| last - since);
+                        assert_eq!(recovery, Recovery { recovered, missed });
+                        if recovered {
+                            let want = &server.current().texts[since as usize..];
+                            let got: Vec<&str> =
+                                attached.replay.iter().map(|f| f.text.as_str()).collect();
+                            assert_eq!(got, want);
+                            let seen = self
+                                .shown
+                                .as_ref()
+                                .map(|s| (s.stream, s.base + s.received.len() as u64));
+                            if seen != Some((stream, since)) {
+                                // Resumed at a point it never saw: it now
+                                // shows the stream from there.
+                                self.shown = Some(Shown {
+                                    stream,
+                                    epoch: attached.epoch.clone(),
+                                    base: since,
+                                    received: Vec::new(),
+                                });
+                            }
+                        } else {
+                            assert!(attached.replay.is_empty(), "no partial replay");
+                        }
+                        !recovered
+                    }
+                    (resume, recovery) => panic!("{resume:?} answered with {recovery:?}"),
+                };
+                if reload {
+                    self.shown = Some(Shown {
+                        stream,
+                        epoch: attached.epoch.clone(),
+                        base: last,
+                        received: Vec::new(),
+                    });
+                }
+                self.conn = Some(Conn {
+                    attached,
+                    queued: (0, 0),
+                    overflowed: false,
+                });
+            }
+
+            fn on_emit(&mut self, len: usize) {
+                if let Some(conn) = self.conn.as_mut().filter(|c| !c.overflowed) {
+                    let (events, bytes) = conn.queued;
+                    if events + 1 > self.limit.events || bytes + len > self.limit.bytes {
+                        conn.overflowed = true;
+                    } else {
+                        conn.queued = (events + 1, bytes + len);
+                    }
+                }
+            }
+
+            fn read(&mut self) {
+                let Some(conn) = self.conn.as_mut() else {
+                    return;
+                };
+                let Some(shown) = self.shown.as_mut() else {
+                    panic!("connected without a state");
+                };
+                let replay = conn.attached.replay.drain(..);
+                let queue = &mut conn.attached.queue;
+                for frame in replay.chain(std::iter::from_fn(|| queue.try_recv())) {
+                    assert_eq!(frame.seq, shown.base + shown.received.len() as u64 + 1);
+                    shown.received.push(frame.text.as_str().to_owned());
+                }
+                conn.queued = (0, 0);
+                let bytes = conn.attached.queue.pending.bytes.load(Ordering::Relaxed);
+                assert!(conn.overflowed || bytes == 0, "{bytes} bytes left");
+                assert_eq!(conn.attached.queue.overflowed(), conn.overflowed);
+                if conn.overflowed {
+                    self.conn = None;
+                }
+            }
+
+            /// What it shows is the stream's events since its last reload,
+            /// each once and in order; all of them once read while live.
+            fn check(&self, server: &Server) {
+                let live = self.conn.as_ref().is_some_and(|c| !c.overflowed);
+                assert_eq!(server.log.subscriber_count(), usize::from(live));
+                let Some(shown) = &self.shown else {
+                    return;
+                };
+                let texts = &server.streams[shown.stream].texts;
+                let from = shown.base as usize;
+                let upto = from + shown.received.len();
+                assert!(upto <= texts.len());
+                assert_eq!(shown.received, texts[from..upto]);
+            }
+        }
+
+        fn run(replay_events: usize, limit: QueueLimit, ops: Vec<Op>) {
+            let mut server = Server::start(replay_events);
+            let mut client = Client {
+                limit,
+                conn: None,
+                shown: None,
+            };
+            for op in ops {
+                match op {
+                    Op::Emit(pad) => {
+                        server.emitted += 1;
+                        let tail = format!(
+                            ",\"n\":{},\"pad\":\"{}\"}}",
+                            server.emitted,
+                            "p".repeat(pad)
+                        );
+                        let seq = server.log.append("x", tail.as_bytes(), 0);
+                        let text = format!(r#"{{"type":"x","seq":{seq}{tail}"#);
+                        client.on_emit(text.len());
+                        let streams = server.streams.len();
+                        server.streams[streams - 1].texts.push(text);
+                        assert_eq!(seq, server.current().texts.len() as u64);
+                    }
+                    Op::Read => {
+                        client.read();
+                        if let Some(conn) = client.conn.as_ref() {
+                            let shown = client.shown.as_ref().unwrap();
+                            assert_eq!(
+                                shown.base + shown.received.len() as u64,
+                                server.current().texts.len() as u64,
+                                "a live client has everything once it has read"
+                            );
+                            assert!(!conn.overflowed);
+                        }
+                    }
+                    Op::Disconnect => client.conn = None,
+                    Op::Reconnect => match client.last_seen() {
+                        Some((since, epoch)) => {
+                            client.connect(&server, Some((since, Some(&epoch))))
+                        }
+                        None => client.connect(&server, None),
+                    },
+                    Op::ResumeAt(since, choice) => {
+                        let previous = server
+                            .streams
+                            .len()
+                            .checked_sub(2)
+                            .map(|i| server.streams[i].epoch.clone());
+                        let epoch = match choice {
+                            EpochChoice::Absent => None,
+                            EpochChoice::Current => Some(server.log.epoch.clone()),
+                            EpochChoice::Previous => previous,
+                            EpochChoice::Bogus => Some(Arc::from("epoch_bogus")),
+                        };
+                        client.connect(&server, Some((since, epoch.as_deref())));
+                    }
+                    Op::Restart => {
+                        // The server's sockets close with it.
+                        client.conn = None;
+                        server.restart();
+                    }
+                    Op::Forget => {
+                        let user = server.log.user().clone();
+                        let before = server.log.epoch.clone();
+                        // Lets go of the log: only the hub and the client hold it.
+                        server.log = Arc::new(UserLog::new(user.clone(), *server.log.limits()));
+                        server.hub.forget_idle_users();
+                        server.log = server.hub.inner.user_log(&user);
+                        let forgotten = server.log.epoch != before;
+                        let live = client.conn.as_ref().is_some_and(|c| !c.overflowed);
+                        assert_eq!(forgotten, !live, "only a log nobody holds is forgotten");
+                        if forgotten {
+                            server.streams.push(Stream::of(&server.log));
+                        }
+                    }
+                }
+                client.check(&server);
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1024))]
+
+            #[test]
+            fn reconnecting_never_shows_a_gap_or_a_repeat(
+                replay_events in 0..8usize,
+                events in 1..6usize,
+                bytes in 1600..5000usize,
+                ops in proptest::collection::vec(op(), 1..60),
+            ) {
+                run(replay_events, QueueLimit { events, bytes }, ops);
+            }
         }
     }
 }
