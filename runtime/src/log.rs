@@ -128,10 +128,8 @@ pub(crate) struct Recovery {
 /// live queue, registered atomically so nothing is missed or repeated.
 pub(crate) struct Attached {
     /// The log's epoch.
-    #[allow(dead_code, reason = "told to a connecting client")]
     pub(crate) epoch: Arc<str>,
     /// The `seq` of the last event before the live queue starts.
-    #[allow(dead_code, reason = "told to a connecting client")]
     pub(crate) seq: u64,
     /// `None` when no resume was asked for.
     pub(crate) recovery: Option<Recovery>,

@@ -19,12 +19,10 @@ use http::{Method, Request, Response, StatusCode, Version};
 use http_body_util::Full;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
-use super::auth::{self, AuthError};
+use super::auth::AuthError;
+use super::credentials::{self, TokenSource, SUBPROTOCOL};
 use super::ServerConfig;
 use crate::UserId;
-
-/// The subprotocol a client offers to speak this protocol.
-pub(crate) const SUBPROTOCOL: &str = "agentwire.v1";
 
 /// A request that may become a connection of `user`.
 #[derive(Debug)]
@@ -48,6 +46,8 @@ pub(crate) struct ResumeQuery {
 pub(crate) struct Rejection {
     status: StatusCode,
     message: String,
+    /// The `WWW-Authenticate` challenge of a refused token.
+    challenge: &'static str,
 }
 
 /// The body type of every response the endpoint gives.
@@ -58,6 +58,7 @@ impl Rejection {
         Rejection {
             status,
             message: message.into(),
+            challenge: "Bearer",
         }
     }
 
@@ -69,7 +70,8 @@ impl Rejection {
         )
     }
 
-    pub(crate) fn status(&self) -> StatusCode {
+    #[cfg(test)]
+    fn status(&self) -> StatusCode {
         self.status
     }
 
@@ -83,7 +85,10 @@ impl Rejection {
         );
         match self.status {
             StatusCode::UNAUTHORIZED => {
-                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(self.challenge),
+                );
             }
             StatusCode::METHOD_NOT_ALLOWED => {
                 headers.insert(header::ALLOW, HeaderValue::from_static("GET"));
@@ -105,7 +110,10 @@ impl Rejection {
 impl From<AuthError> for Rejection {
     fn from(e: AuthError) -> Self {
         let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
-        Rejection::new(status, e.to_string())
+        Rejection {
+            challenge: e.challenge(),
+            ..Rejection::new(status, e.to_string())
+        }
     }
 }
 
@@ -159,15 +167,18 @@ pub(crate) fn check<B>(
             }
         }
     }
-    let credentials = auth::credentials(headers)?;
-    if !credentials.offers_subprotocol() && credentials.offers_other_subprotocols() {
+    let credentials = credentials::credentials(headers)?;
+    if !credentials.offers_v1
+        && (credentials.source == TokenSource::Subprotocol
+            || !credentials.other_subprotocols.is_empty())
+    {
         return Err(Rejection::new(
             StatusCode::BAD_REQUEST,
             "offer the subprotocol `agentwire.v1` (with `bearer.<jwt>` from a browser)",
         ));
     }
     let resume = parse_query(req.uri().query())?;
-    let identity = config.auth.authenticate(credentials.token())?;
+    let identity = config.auth.authenticate(credentials.token)?;
 
     let mut resp = Response::new(Body::default());
     *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
@@ -178,7 +189,7 @@ pub(crate) fn check<B>(
         out.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
     }
     // The token a browser sent as a subprotocol is never echoed.
-    if credentials.offers_subprotocol() {
+    if credentials.offers_v1 {
         out.insert(
             header::SEC_WEBSOCKET_PROTOCOL,
             HeaderValue::from_static(SUBPROTOCOL),

@@ -27,6 +27,7 @@
 
 mod auth;
 mod conn;
+mod credentials;
 mod handshake;
 mod protocol;
 mod reader;
