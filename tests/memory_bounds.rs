@@ -20,10 +20,20 @@ fn resident_bytes() -> u64 {
 async fn flood(hub: &Hub, user: &str, events: usize, size: usize) {
     let ctx = UserExecutionContext::new(UserId::new(user).unwrap(), ThreadId::new("t").unwrap());
     let bridge = hub.factory().create_manager(&ctx).await.unwrap().bridge();
-    let run = emit!(bridge, agent_started { agent_name: "flood" });
+    let run = emit!(
+        bridge,
+        agent_started {
+            agent_name: "flood"
+        }
+    );
     let text = "x".repeat(size);
     for _ in 0..events {
-        emit!(run, agent_thinking { reasoning: text.as_str() });
+        emit!(
+            run,
+            agent_thinking {
+                reasoning: text.as_str()
+            }
+        );
     }
     emit!(run, agent_completed {});
 }
@@ -41,7 +51,11 @@ async fn large_events_are_bounded_by_bytes_in_replay_and_in_queues() {
         flood(&t.hub, &format!("writer{i}"), 256, 57_000).await;
     }
     let grown = resident_bytes().saturating_sub(before);
-    assert!(grown < 6 * 4 * MIB + 16 * MIB, "replay grew by {} MiB", grown / MIB);
+    assert!(
+        grown < 6 * 4 * MIB + 16 * MIB,
+        "replay grew by {} MiB",
+        grown / MIB
+    );
 
     // A tab that stops reading while 1,000 such events (57 MB) are emitted
     // for its user holds at most its 8 MiB queue plus socket buffers.
@@ -50,11 +64,19 @@ async fn large_events_are_bounded_by_bytes_in_replay_and_in_queues() {
     flood(&t.hub, "stalled", 1000, 57_000).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let grown = resident_bytes().saturating_sub(before);
-    assert!(grown < 4 * MIB + 8 * MIB + 16 * MIB, "queue grew by {} MiB", grown / MIB);
+    assert!(
+        grown < 4 * MIB + 8 * MIB + 16 * MIB,
+        "queue grew by {} MiB",
+        grown / MIB
+    );
 
     // When it reads again it finds what was in flight, then 4008.
     let (received, close) = stalled.recv_close().await;
-    assert!(received.len() < 1000, "{} events were delivered", received.len());
+    assert!(
+        received.len() < 1000,
+        "{} events were delivered",
+        received.len()
+    );
     assert_eq!(
         close.map(|c| u16::from(c.code)),
         Some(CloseCode::SlowConsumer.code())

@@ -18,7 +18,12 @@ fn now() -> u64 {
 }
 
 fn sign(header: Header, claims: Value) -> String {
-    jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(SECRET.as_bytes())).unwrap()
+    jsonwebtoken::encode(
+        &header,
+        &claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
 }
 
 fn bearer(token: &str) -> String {
@@ -38,13 +43,21 @@ async fn malformed_handshakes_get_the_http_answer_that_names_the_problem() {
     // A browser address bar or curl: a plain GET.
     let head = answer(&t, format!("GET /ws HTTP/1.1\r\nHost: {a}\r\n\r\n")).await;
     assert_eq!(status_of(&head), 426, "{head}");
-    assert!(head.to_ascii_lowercase().contains("sec-websocket-version: 13"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("sec-websocket-version: 13"),
+        "{head}"
+    );
 
     // Another WebSocket version.
     let v8 = upgrade_request(&a, "/ws", &auth).replace("Version: 13", "Version: 8");
     let head = answer(&t, v8).await;
     assert_eq!(status_of(&head), 426, "{head}");
-    assert!(head.to_ascii_lowercase().contains("sec-websocket-version: 13"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("sec-websocket-version: 13"),
+        "{head}"
+    );
 
     // No Sec-WebSocket-Key, or a malformed one.
     let no_key = upgrade_request(&a, "/ws", &auth)
@@ -97,11 +110,17 @@ async fn ambiguous_credentials_are_refused_with_400() {
     let cases = [
         (
             "a header for alice and a subprotocol for bob",
-            format!("{}Sec-WebSocket-Protocol: agentwire.v1, bearer.{bob}\r\n", bearer(&alice)),
+            format!(
+                "{}Sec-WebSocket-Protocol: agentwire.v1, bearer.{bob}\r\n",
+                bearer(&alice)
+            ),
         ),
         (
             "the same token both ways",
-            format!("{}Sec-WebSocket-Protocol: agentwire.v1, bearer.{alice}\r\n", bearer(&alice)),
+            format!(
+                "{}Sec-WebSocket-Protocol: agentwire.v1, bearer.{alice}\r\n",
+                bearer(&alice)
+            ),
         ),
         (
             "two subprotocol tokens",

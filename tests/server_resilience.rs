@@ -16,9 +16,18 @@ use support::*;
 /// bytes (a number in the message), like a tool returning a web page.
 #[agent(name = "fetcher")]
 async fn fetcher(run: &Run, msg: UserMessage) -> Result<Value, AgentError> {
-    let size: usize = msg.content.trim().parse().map_err(AgentError::new)?;
+    let size: usize = msg
+        .content
+        .trim()
+        .parse()
+        .map_err(|e: std::num::ParseIntError| AgentError::new(e.to_string()))?;
     let call = emit!(run, tool_executing { tool_name: "fetch" });
-    emit!(call, tool_completed { result: json!({ "page": "p".repeat(size) }) });
+    emit!(
+        call,
+        tool_completed {
+            result: json!({ "page": "p".repeat(size) })
+        }
+    );
     Ok(json!("fetched"))
 }
 
@@ -30,9 +39,19 @@ async fn start_fetcher(config: agentwire::server::ServerConfig) -> TestServer {
 async fn emit_thoughts(hub: &Hub, user: &str, n: usize) {
     let ctx = UserExecutionContext::new(UserId::new(user).unwrap(), ThreadId::new("t").unwrap());
     let bridge = hub.factory().create_manager(&ctx).await.unwrap().bridge();
-    let run = emit!(bridge, agent_started { agent_name: "thinker" });
+    let run = emit!(
+        bridge,
+        agent_started {
+            agent_name: "thinker"
+        }
+    );
     for i in 0..n {
-        emit!(run, agent_thinking { reasoning: format!("thought {i}") });
+        emit!(
+            run,
+            agent_thinking {
+                reasoning: format!("thought {i}")
+            }
+        );
     }
     emit!(run, agent_completed {});
 }
@@ -51,7 +70,12 @@ async fn an_event_within_the_limit_reaches_every_tab_and_survives_replay() {
         let events = tab.recv_run().await;
         assert_eq!(
             types(&events),
-            ["agent_started", "tool_executing", "tool_completed", "agent_completed"]
+            [
+                "agent_started",
+                "tool_executing",
+                "tool_completed",
+                "agent_completed"
+            ]
         );
         let page = events[2]["payload"]["result"]["page"].as_str().unwrap();
         assert_eq!(page.len(), 300_000);
@@ -64,13 +88,20 @@ async fn an_event_within_the_limit_reaches_every_tab_and_survives_replay() {
     assert_eq!(tabs[0].recv().await["type"], "pong");
     let (_, hello) = Client::connect_query(&t.url, "alice", "since=0").await;
     let epoch = hello["epoch"].as_str().unwrap().to_owned();
-    let (mut again, hello) =
-        Client::connect_query(&t.url, "alice", &format!("since={}&epoch={epoch}", last_seq - 2)).await;
+    let (mut again, hello) = Client::connect_query(
+        &t.url,
+        "alice",
+        &format!("since={}&epoch={epoch}", last_seq - 2),
+    )
+    .await;
     assert_eq!(hello["recovered"], true, "{hello}");
     let replayed = again.recv_run().await;
     assert_eq!(types(&replayed), ["tool_completed", "agent_completed"]);
     assert_eq!(
-        replayed[0]["payload"]["result"]["page"].as_str().unwrap().len(),
+        replayed[0]["payload"]["result"]["page"]
+            .as_str()
+            .unwrap()
+            .len(),
         300_000
     );
 }
@@ -83,7 +114,12 @@ async fn an_event_over_the_limit_arrives_cut_short_and_flagged() {
     let events = tab.recv_run().await;
     assert_eq!(
         types(&events),
-        ["agent_started", "tool_executing", "tool_completed", "agent_completed"]
+        [
+            "agent_started",
+            "tool_executing",
+            "tool_completed",
+            "agent_completed"
+        ]
     );
     let done = &events[2];
     assert_eq!(done["payload"]["truncated"], true, "{}", done["payload"]);
@@ -107,7 +143,11 @@ async fn a_resume_recovers_exactly_the_missed_events_or_says_it_cannot() {
     let (mut tab, hello) =
         Client::connect_query(&t.url, "rita", &format!("since=4&epoch={epoch}")).await;
     assert_eq!(
-        (hello["recovered"].clone(), hello["missed"].clone(), hello["seq"].clone()),
+        (
+            hello["recovered"].clone(),
+            hello["missed"].clone(),
+            hello["seq"].clone()
+        ),
         (json!(true), json!(6), json!(10)),
         "{hello}"
     );
@@ -181,14 +221,14 @@ async fn a_connection_is_closed_when_its_token_expires() {
     let short = auth
         .issue(&UserId::new("tess").unwrap(), Duration::from_secs(2))
         .unwrap();
-    let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
-        t.url.as_str(),
-    )
-    .unwrap();
-    request.headers_mut().insert(
-        "Authorization",
-        format!("Bearer {short}").parse().unwrap(),
-    );
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+            t.url.as_str(),
+        )
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("Authorization", format!("Bearer {short}").parse().unwrap());
     let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
     let mut tab = Client::established(ws, "tess").await;
     let opened = std::time::Instant::now();
@@ -197,7 +237,11 @@ async fn a_connection_is_closed_when_its_token_expires() {
         close.map(|c| u16::from(c.code)),
         Some(CloseCode::TokenExpired.code())
     );
-    assert!(opened.elapsed() < Duration::from_secs(4), "{:?}", opened.elapsed());
+    assert!(
+        opened.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        opened.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -234,7 +278,8 @@ async fn invalid_utf8_is_1007_and_protocol_violations_are_1002() {
 
 #[tokio::test]
 async fn error_codes_and_close_codes_are_the_ones_the_readme_documents() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let documented: Vec<&str> = readme
         .split("### Error codes")
         .nth(1)

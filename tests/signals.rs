@@ -37,7 +37,11 @@ async fn sigterm_and_sigint_shut_the_server_down_gracefully() {
         signal_self(name);
 
         let (events, close) = tab.recv_close().await;
-        assert_eq!(types(&events), ["tool_completed", "agent_completed"], "SIG{name}");
+        assert_eq!(
+            types(&events),
+            ["tool_completed", "agent_completed"],
+            "SIG{name}"
+        );
         assert_eq!(events[1]["payload"]["status"], "cancelled");
         assert_eq!(close.map(|c| u16::from(c.code)), Some(1001), "SIG{name}");
         tokio::time::timeout(WAIT, stopped).await.unwrap().unwrap();

@@ -79,6 +79,9 @@ impl Rejection {
         let mut resp = Response::new(Full::new(Bytes::from(self.message + "\n")));
         *resp.status_mut() = self.status;
         let headers = resp.headers_mut();
+        // A refused handshake ends the connection (`hub.serve`'s HTTP
+        // layer honours it; a mounting app may keep its own policy).
+        headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
@@ -95,7 +98,6 @@ impl Rejection {
             }
             StatusCode::UPGRADE_REQUIRED => {
                 headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-                headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
                 headers.insert(
                     header::SEC_WEBSOCKET_VERSION,
                     HeaderValue::from_static("13"),
@@ -268,7 +270,8 @@ fn parse_query(query: Option<&str>) -> Result<Option<ResumeQuery>, Rejection> {
         Some(e)
             if !e.is_empty()
                 && e.len() <= MAX_EPOCH_LEN
-                && e.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+                && e.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
         {
             Some(e.to_owned())
         }

@@ -460,9 +460,7 @@ async fn serve_http(stream: TcpStream, service: WsService) {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(handshake_timeout)
-        .max_buf_size(MAX_REQUEST_HEAD)
-        // One request per connection: a refused handshake closes it.
-        .keep_alive(false);
+        .max_buf_size(MAX_REQUEST_HEAD);
     let at_path = service::AtPath {
         service,
         path: "/ws",

@@ -177,7 +177,10 @@ pub(crate) fn parse(text: &str) -> Result<Inbound, ClientError> {
             let content = match payload.get("content") {
                 Some(Value::String(c)) if !c.trim().is_empty() => c.clone(),
                 Some(Value::String(_)) => {
-                    return Err(ClientError::new(ErrorCode::InvalidPayload, "`content` is empty"))
+                    return Err(ClientError::new(
+                        ErrorCode::InvalidPayload,
+                        "`content` is empty",
+                    ))
                 }
                 _ => {
                     return Err(ClientError::new(

@@ -106,7 +106,9 @@ impl hyper::service::Service<Request<hyper::body::Incoming>> for AtPath {
     fn call(&self, req: Request<hyper::body::Incoming>) -> Self::Future {
         if req.uri().path() != self.path {
             let msg = format!("not found: the endpoint is {}", self.path);
-            return ready(Ok(Rejection::new(StatusCode::NOT_FOUND, msg).into_response()));
+            return ready(Ok(
+                Rejection::new(StatusCode::NOT_FOUND, msg).into_response()
+            ));
         }
         ready(Ok(self.service.respond(req)))
     }
