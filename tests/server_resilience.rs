@@ -307,3 +307,26 @@ async fn error_codes_and_close_codes_are_the_ones_the_readme_documents() {
     let codes: Vec<u16> = CloseCode::ALL.iter().map(|c| c.code()).collect();
     assert_eq!(table, codes);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_stops_reading_is_dropped_after_the_write_timeout() {
+    let t = start(config().write_timeout(Duration::from_millis(500))).await;
+    let stalled = Client::connect(&t.url, "wes").await;
+    assert_eq!(t.server.connection_count(), 1);
+    // ~8 MB of events fill the socket buffers of a peer that reads nothing.
+    let ctx = UserExecutionContext::new(UserId::new("wes").unwrap(), ThreadId::new("t").unwrap());
+    let bridge = t.hub.factory().create_manager(&ctx).await.unwrap().bridge();
+    let run = emit!(bridge, agent_started { agent_name: "flood" });
+    let text = "z".repeat(64 * 1024);
+    for _ in 0..128 {
+        emit!(run, agent_thinking { reasoning: text.as_str() });
+    }
+    // The write times out and the server lets go of the connection: no
+    // close frame can reach a peer that does not read.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while t.server.connection_count() > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(t.server.connection_count(), 0);
+    drop(stalled);
+}
