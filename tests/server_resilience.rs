@@ -316,10 +316,20 @@ async fn a_peer_that_stops_reading_is_dropped_after_the_write_timeout() {
     // ~8 MB of events fill the socket buffers of a peer that reads nothing.
     let ctx = UserExecutionContext::new(UserId::new("wes").unwrap(), ThreadId::new("t").unwrap());
     let bridge = t.hub.factory().create_manager(&ctx).await.unwrap().bridge();
-    let run = emit!(bridge, agent_started { agent_name: "flood" });
+    let run = emit!(
+        bridge,
+        agent_started {
+            agent_name: "flood"
+        }
+    );
     let text = "z".repeat(64 * 1024);
     for _ in 0..128 {
-        emit!(run, agent_thinking { reasoning: text.as_str() });
+        emit!(
+            run,
+            agent_thinking {
+                reasoning: text.as_str()
+            }
+        );
     }
     // The write times out and the server lets go of the connection: no
     // close frame can reach a peer that does not read.

@@ -352,7 +352,15 @@ where
             },
         );
         run.cancel_on_drop();
-        let outcome = CatchUnwind(handler(&run, message)).await;
+        let span = tracing::info_span!(
+            "agentwire.run",
+            agent = name,
+            run_id = %run.id(),
+            user_id = %run.user_id(),
+            thread_id = %run.thread_id(),
+        );
+        let handler = tracing::Instrument::instrument(handler(&run, message), span.clone());
+        let outcome = CatchUnwind(handler).await;
         let run_id = run.id().clone();
         let status = match outcome {
             Ok(Ok(value)) => match serde_json::to_value(&value) {
@@ -365,15 +373,24 @@ where
                     error: Some(format!("the agent's result could not be serialised: {e}")),
                 }),
             },
-            Ok(Err(error)) => run.complete(agent_completed {
-                result: None,
-                error: Some(error.to_string()),
-            }),
-            Err(panic) => run.complete(agent_completed {
-                result: None,
-                error: Some(format!("the agent panicked: {}", panic_message(&*panic))),
-            }),
+            Ok(Err(error)) => {
+                let error = error.to_string();
+                tracing::info!(parent: &span, %error, "the agent returned an error");
+                run.complete(agent_completed {
+                    result: None,
+                    error: Some(error),
+                })
+            }
+            Err(panic) => {
+                let panic = panic_message(&*panic);
+                tracing::error!(parent: &span, panic, "the agent panicked");
+                run.complete(agent_completed {
+                    result: None,
+                    error: Some(format!("the agent panicked: {panic}")),
+                })
+            }
         };
+        tracing::debug!(parent: &span, status = status.as_str(), "run ended");
         RunOutcome { run_id, status }
     })
 }

@@ -56,6 +56,11 @@ pub(crate) async fn run(shared: Arc<Shared>, mut ws: Socket, accepted: Accepted)
     let log = shared.hub.inner.user_log(&accepted.user);
     let _slot = ConnectionSlot::take(&log);
     if log.connections.load(Ordering::Acquire) > cfg.max_connections_per_user {
+        tracing::info!(
+            target: "agentwire::server",
+            user_id = %accepted.user,
+            "connection over the per-user cap closed with 4009"
+        );
         let close = ws.close(Some(close_frame(CloseCode::OverConnectionCap)));
         let _ = tokio::time::timeout(CLOSE_LINGER, close).await;
         return;
@@ -72,12 +77,20 @@ pub(crate) async fn run(shared: Arc<Shared>, mut ws: Socket, accepted: Accepted)
         },
     );
     let connection = ConnectionId::fresh();
+    let recovery = attached.recovery;
+    tracing::debug!(
+        target: "agentwire::server",
+        user_id = %accepted.user,
+        connection_id = %connection,
+        recovered = recovery.map(|r| r.recovered),
+        "connection opened"
+    );
     let hello = Hello {
         connection: connection.as_str(),
         user: accepted.user.as_str(),
         epoch: &attached.epoch,
         seq: attached.seq,
-        recovery: attached.recovery.map(|r| (r.recovered, r.missed)),
+        recovery: recovery.map(|r| (r.recovered, r.missed)),
     }
     .to_frame();
     let (sink, mut source) = ws.split();
@@ -100,6 +113,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut ws: Socket, accepted: Accepted)
         expires_at: accepted.expires_at,
     };
     let Err(end) = reader.run(&mut source, &mut writer).await;
+    log_end(&accepted, &connection, &end);
     if let End::Close(code) = end {
         // Waits for room rather than losing the goodbye; a writer stuck
         // that long is past its own write timeout and gone.
@@ -125,6 +139,23 @@ pub(crate) async fn run(shared: Arc<Shared>, mut ws: Socket, accepted: Accepted)
         .is_err()
     {
         writer.abort();
+    }
+}
+
+/// Tells an operator why a connection ended, at a level that matches how
+/// unusual it is.
+fn log_end(accepted: &Accepted, connection: &ConnectionId, end: &End) {
+    let user = &accepted.user;
+    match end {
+        End::Close(code @ (CloseCode::Normal | CloseCode::GoingAway)) => {
+            tracing::debug!(target: "agentwire::server", user_id = %user, connection_id = %connection, code = code.code(), "connection closed")
+        }
+        End::Close(code) => {
+            tracing::info!(target: "agentwire::server", user_id = %user, connection_id = %connection, code = code.code(), reason = code.reason(), "connection closed")
+        }
+        End::Gone => {
+            tracing::debug!(target: "agentwire::server", user_id = %user, connection_id = %connection, "peer gone")
+        }
     }
 }
 

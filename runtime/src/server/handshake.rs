@@ -70,9 +70,12 @@ impl Rejection {
         )
     }
 
-    #[cfg(test)]
-    fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         self.status
+    }
+
+    pub(crate) fn message(&self) -> &str {
+        &self.message
     }
 
     pub(crate) fn into_response(self) -> Response<Body> {

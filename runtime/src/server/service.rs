@@ -37,7 +37,15 @@ impl WsService {
         }
         let (accepted, resp) = match handshake::check(&self.shared.config, &req) {
             Ok(ok) => ok,
-            Err(rejection) => return rejection.into_response(),
+            Err(rejection) => {
+                tracing::info!(
+                    target: "agentwire::server",
+                    status = rejection.status().as_u16(),
+                    reason = rejection.message(),
+                    "handshake refused"
+                );
+                return rejection.into_response();
+            }
         };
         let upgrade = hyper::upgrade::on(&mut req);
         let shared = self.shared.clone();

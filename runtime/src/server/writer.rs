@@ -38,6 +38,20 @@ pub(crate) struct Outbound {
 pub(crate) async fn run(mut sink: Sink, out: Outbound) {
     let write_timeout = out.write_timeout;
     let Err(end) = pump(&mut sink, out).await;
+    match &end {
+        End::Close(CloseCode::SlowConsumer) => tracing::warn!(
+            target: "agentwire::server",
+            "a connection fell more than its queue behind and is closed with 4008"
+        ),
+        End::Close(CloseCode::Internal) => tracing::error!(
+            target: "agentwire::server",
+            "the socket refused a frame; the connection is closed with 1011"
+        ),
+        End::Gone => {
+            tracing::debug!(target: "agentwire::server", "write failed or timed out: peer gone")
+        }
+        End::Close(_) => {}
+    }
     if let End::Close(code) = end {
         let close = sink.send(Message::Close(Some(close_frame(code))));
         let _ = tokio::time::timeout(write_timeout, close).await;
