@@ -31,7 +31,8 @@ pub enum Error {
     EventTooLarge {
         /// The event's wire name.
         event: &'static str,
-        /// The size of its envelope in bytes.
+        /// The size of its envelope in bytes, counting `seq` at its longest
+        /// (20 digits).
         size: usize,
         /// The hub's `max_event_size`.
         limit: usize,

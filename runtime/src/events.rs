@@ -5,6 +5,38 @@
 //! (`user_id`, `thread_id`, `run_id`, ids, timings). Fields of type
 //! `Option<_>` may be left out. Text fields accept `&str` and `String`;
 //! `result` and `parameters` take a `serde_json::Value` (`json!(..)`).
+//!
+//! # The size limit
+//!
+//! Every event, as the whole JSON envelope sent, is at most the hub's
+//! [`max_event_size`](crate::HubBuilder::max_event_size) bytes (counting
+//! `seq` at its longest, 20 digits).
+//!
+//! These five events are always emitted. One that would be larger is sent
+//! with its large fields shortened and `"truncated": true` in its payload
+//! (the key is absent otherwise); every other field is sent as given.
+//! What is shortened:
+//!
+//! - `message`, `reasoning`, `tool_name` and `error` are cut at a character
+//!   boundary and end with `…` (U+2026);
+//! - `parameters` and `result` that are JSON strings are cut the same way;
+//!   any other value is sent whole or replaced by
+//!   `{"truncated": true, "bytes": <size of its JSON text>}`.
+//!
+//! The room the rest of the envelope leaves is shared between these
+//! fields: one that fits an equal share is sent whole, and what it does not
+//! use goes to the larger ones, so a short `tool_name` or `error` survives
+//! a huge `result`. Each event is cut on its own: `tool_executing` and
+//! `tool_completed` of one call may carry different cuts of a long
+//! `tool_name` (the `tool_call_id` pairs them).
+//!
+//! An `agent_name` longer than 256 bytes is cut to 256 bytes, ending with
+//! `…`, for every event of the run, and `agent_started` is marked
+//! `truncated`.
+//!
+//! A custom [`#[agent_event]`](crate::agent_event) over the limit is not
+//! emitted: `emit!` returns [`Error::EventTooLarge`](crate::Error::EventTooLarge)
+//! and no `seq` is used.
 #![allow(non_camel_case_types)]
 
 use serde_json::Value;
@@ -15,7 +47,8 @@ use crate::agent_event;
 #[agent_event(__lifecycle)]
 #[derive(Debug, Clone)]
 pub struct agent_started {
-    /// The agent's name, sent as the envelope's `agent_name` of every event of the run.
+    /// The agent's name, sent as the envelope's `agent_name` of every event
+    /// of the run; at most 256 bytes of it (see [the size limit](self#the-size-limit)).
     pub agent_name: String,
     /// An optional message shown when the run starts.
     pub message: Option<String>,

@@ -98,8 +98,10 @@ pub use wire::{RunStatus, ToolStatus};
 /// The five lifecycle events are declared with it in [`events`]. Declare your
 /// own run-scoped events the same way and emit them with
 /// `emit!(run, your_event { .. })`, which returns `Result<(), Error>` (a
-/// custom payload can fail to serialise). Fields of type `Option<_>` may be
-/// left out of `emit!`; the others are required, checked at compile time.
+/// custom payload can fail to serialise, or be over the hub's
+/// [`max_event_size`](HubBuilder::max_event_size): it is then not emitted).
+/// Fields of type `Option<_>` may be left out of `emit!`; the others are
+/// required, checked at compile time.
 /// As with a struct literal, the fields must be visible where `emit!` is
 /// written (make them `pub` to emit from other modules).
 /// The wire `type` is the struct's name in `snake_case`, or `name = ".."`.
@@ -161,7 +163,8 @@ pub use agentwire_macros::agent;
 ///
 /// Names are checked at compile time; a misspelt or legacy name is a
 /// compile error that says what to write. Shorthand `{ reasoning }` works as
-/// in struct literals.
+/// in struct literals. Lifecycle events over the hub's size limit are cut
+/// to fit, custom ones refused: see [the size limit](events#the-size-limit).
 ///
 /// ```
 /// use agentwire::prelude::*;

@@ -15,11 +15,16 @@ use crate::events::{
     agent_completed, agent_started, agent_thinking, tool_completed, tool_executing,
 };
 use crate::log::UserLog;
-use crate::wire::{self, RunStatus, ToolStatus};
+use crate::wire::{self, PayloadWriter, RunStatus, ToolStatus};
 use crate::{Error, RunId, ThreadId, ToolCallId, UserId};
 
 /// The largest scratch buffer a thread keeps between emits.
 const SCRATCH_KEPT: usize = 64 * 1024;
+
+/// The longest `agent_name` sent, in bytes, as for identifiers: a longer
+/// one is cut for the whole run, so that every event of the run fits the
+/// smallest `max_event_size`.
+const MAX_AGENT_NAME: usize = crate::MAX_ID_LEN;
 
 /// One run of an agent, started by `emit!(bridge, agent_started { .. })`.
 ///
@@ -27,8 +32,10 @@ const SCRATCH_KEPT: usize = 64 * 1024;
 /// `emit!(run, agent_completed { .. })` consumes it, so nothing can follow.
 /// A run dropped without `agent_completed` (an early `?`, a panic, a
 /// cancelled task) emits `agent_completed` with status `failed` itself, so
-/// every run ends exactly once. Inside an [`#[agent]`](crate::agent) handler
-/// the run is borrowed and the macro ends it.
+/// every run ends exactly once. Inside an [`#[agent]`](macro@crate::agent)
+/// handler the run is borrowed and the macro ends it. Lifecycle events are
+/// never refused: one over the hub's `max_event_size` is sent with its
+/// large fields cut short (see [the size limit](crate::events#the-size-limit)).
 ///
 /// ```
 /// use agentwire::prelude::*;
@@ -66,12 +73,14 @@ struct OpenCall {
 impl Run {
     pub(crate) fn start(bridge: &AgentBridge, event: agent_started) -> Run {
         let id = RunId::fresh();
+        let mut agent_name = event.agent_name;
+        let name_cut = wire::shorten(&mut agent_name, MAX_AGENT_NAME);
         let mut envelope = Vec::with_capacity(160);
         for (key, value) in [
             ("user_id", bridge.user_id().as_str()),
             ("thread_id", bridge.thread.as_str()),
             ("run_id", id.as_str()),
-            ("agent_name", event.agent_name.as_str()),
+            ("agent_name", agent_name.as_str()),
         ] {
             envelope.push(b',');
             wire::push_key(&mut envelope, key);
@@ -81,21 +90,18 @@ impl Run {
             log: bridge.log.clone(),
             id,
             thread: bridge.thread.clone(),
-            agent_name: Arc::from(event.agent_name),
+            agent_name: Arc::from(agent_name),
             envelope: envelope.into_boxed_slice(),
             started: Instant::now(),
             ended: false,
             cancel_on_drop: false,
             open_calls: Mutex::new(Vec::new()),
         };
-        run.emit("agent_started", |p| {
+        run.emit_lifecycle("agent_started", name_cut, |p| {
             if let Some(message) = &event.message {
-                wire::push_key(p, "message");
-                wire::push_str(p, message);
+                p.text("message", message);
             }
-            Ok(())
-        })
-        .unwrap_or_default();
+        });
         run
     }
 
@@ -125,17 +131,21 @@ impl Run {
 
     /// Writes the envelope around the payload written by `payload` (the
     /// object's fields, without braces) and appends it to the user's log.
-    /// Returns the event's `seq`.
+    /// Returns the event's `seq`, or [`Error::EventTooLarge`] for an
+    /// envelope over the log's `max_event_size`, which is not appended.
+    ///
+    /// `payload` is given the bytes it may take: the limit less the rest
+    /// of the envelope, counting the head the log writes at its longest.
     ///
     /// Everything but the `type` and `seq` head is written here, outside
     /// the user's lock, into a buffer the thread reuses; the log copies it
     /// once into the frame, sized exactly, since frames stay in the replay
     /// buffer.
-    pub(crate) fn emit(
+    fn emit(
         &self,
-        event_type: &str,
-        payload: impl FnOnce(&mut Vec<u8>) -> Result<(), serde_json::Error>,
-    ) -> Result<u64, serde_json::Error> {
+        event_type: &'static str,
+        payload: impl FnOnce(&mut Vec<u8>, usize) -> Result<(), Error>,
+    ) -> Result<u64, Error> {
         thread_local! {
             static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
         }
@@ -144,8 +154,20 @@ impl Run {
         // a thread-local destructor, once the buffer is gone).
         let mut tail = SCRATCH.try_with(Cell::take).unwrap_or_default();
         tail.clear();
-        let written = self.write_tail(&mut tail, payload);
-        let seq = written.map(|now| self.log.append(event_type, &tail, wire::unix_ms(now)));
+        let limit = self.log.limits().max_event_size;
+        let seq = self
+            .write_tail(&mut tail, event_type, limit, payload)
+            .and_then(|now| {
+                let size = wire::head_len(event_type) + tail.len();
+                if size > limit {
+                    return Err(Error::EventTooLarge {
+                        event: event_type,
+                        size,
+                        limit,
+                    });
+                }
+                Ok(self.log.append(event_type, &tail, wire::unix_ms(now)))
+            });
         if tail.capacity() <= SCRATCH_KEPT {
             let _ = SCRATCH.try_with(|scratch| scratch.set(tail));
         }
@@ -155,8 +177,11 @@ impl Run {
     fn write_tail(
         &self,
         tail: &mut Vec<u8>,
-        payload: impl FnOnce(&mut Vec<u8>) -> Result<(), serde_json::Error>,
-    ) -> Result<SystemTime, serde_json::Error> {
+        event_type: &str,
+        limit: usize,
+        payload: impl FnOnce(&mut Vec<u8>, usize) -> Result<(), Error>,
+    ) -> Result<SystemTime, Error> {
+        const CLOSE: &[u8] = b"}}";
         let now = SystemTime::now();
         tail.extend_from_slice(b",\"event_id\":\"");
         crate::id::write_fresh("evt", tail);
@@ -165,48 +190,53 @@ impl Run {
         tail.extend_from_slice(b",\"timestamp\":");
         wire::push_timestamp(tail, now);
         tail.extend_from_slice(b",\"payload\":{");
-        payload(tail)?;
-        tail.extend_from_slice(b"}}");
+        let room = limit.saturating_sub(wire::head_len(event_type) + tail.len() + CLOSE.len());
+        payload(tail, room)?;
+        tail.extend_from_slice(CLOSE);
         Ok(now)
     }
 
+    /// Emits a lifecycle event whose payload `fields` writes; its large
+    /// fields are cut to fit the limit, so it is always emitted. `cut`
+    /// marks it `truncated` regardless.
+    fn emit_lifecycle(
+        &self,
+        event_type: &'static str,
+        cut: bool,
+        fields: impl Fn(&mut PayloadWriter<'_>),
+    ) {
+        let emitted = self.emit(event_type, |p, room| {
+            wire::push_payload(p, room, cut, fields);
+            Ok(())
+        });
+        // The rest of a lifecycle envelope is bounded (ids of at most 256
+        // bytes, a cut `agent_name`), well under the smallest limit.
+        debug_assert!(emitted.is_ok(), "{event_type}: {emitted:?}");
+    }
+
     pub(crate) fn think(&self, event: agent_thinking) {
-        self.emit("agent_thinking", |p| {
-            wire::push_key(p, "reasoning");
-            wire::push_str(p, &event.reasoning);
+        self.emit_lifecycle("agent_thinking", false, |p| {
+            p.text("reasoning", &event.reasoning);
             if let Some(step) = event.step_number {
-                p.push(b',');
-                wire::push_key(p, "step_number");
-                wire::push_u64(p, step.into());
+                p.uint("step_number", step.into());
             }
             // JSON has no NaN or infinity; such a value is left out.
             if let Some(progress) = event.progress_percentage.filter(|p| p.is_finite()) {
-                p.push(b',');
-                wire::push_key(p, "progress_percentage");
-                wire::push_json(p, &progress)?;
+                p.float("progress_percentage", progress);
             }
-            Ok(())
-        })
-        .unwrap_or_default();
+        });
     }
 
     pub(crate) fn execute_tool(&self, event: tool_executing) -> ToolCall<'_> {
         let id = ToolCallId::fresh();
-        self.emit("tool_executing", |p| {
-            wire::push_key(p, "tool_call_id");
-            wire::push_str(p, id.as_str());
-            p.push(b',');
-            wire::push_key(p, "tool_name");
-            wire::push_str(p, &event.tool_name);
-            p.push(b',');
-            wire::push_key(p, "parameters");
+        self.emit_lifecycle("tool_executing", false, |p| {
+            p.exact("tool_call_id", id.as_str());
+            p.text("tool_name", &event.tool_name);
             match &event.parameters {
-                Some(value) => wire::push_value(p, value),
-                None => p.extend_from_slice(b"{}"),
+                Some(value) => p.json("parameters", value),
+                None => p.raw("parameters", "{}"),
             }
-            Ok(())
-        })
-        .unwrap_or_default();
+        });
         let tool_name: Arc<str> = Arc::from(event.tool_name);
         self.open_calls().push(OpenCall {
             id: id.clone(),
@@ -254,43 +284,39 @@ impl Run {
         error: Option<&str>,
     ) {
         let elapsed = call.started.elapsed();
-        self.emit("tool_completed", |p| {
-            wire::push_key(p, "tool_call_id");
-            wire::push_str(p, call.id.as_str());
-            p.push(b',');
-            wire::push_key(p, "tool_name");
-            wire::push_str(p, &call.tool_name);
-            p.push(b',');
+        self.emit_lifecycle("tool_completed", false, |p| {
+            p.exact("tool_call_id", call.id.as_str());
+            p.text("tool_name", &call.tool_name);
             write_outcome(p, status.as_str(), result, error, elapsed);
-            Ok(())
-        })
-        .unwrap_or_default();
+        });
     }
 
     pub(crate) fn emit_custom<E: crate::__private::CustomEvent>(
         &self,
         event: &E,
     ) -> Result<(), Error> {
-        self.emit(E::NAME, |p| {
+        let serialize = |source| Error::Serialize {
+            event: E::NAME,
+            source,
+        };
+        // Not cut to fit: a custom event's shape is its author's, so one
+        // over the limit is refused as a whole by `emit`.
+        self.emit(E::NAME, |p, _room| {
             // The payload is the event's own object; its fields go inside ours.
             let start = p.len();
-            wire::push_json(p, event)?;
+            wire::push_json(p, event).map_err(serialize)?;
             match (p.get(start), p.last()) {
                 (Some(b'{'), Some(b'}')) => {
                     p.remove(start);
                     p.pop();
                     Ok(())
                 }
-                _ => Err(serde::ser::Error::custom(
+                _ => Err(serialize(serde::ser::Error::custom(
                     "an event must serialise as a JSON object",
-                )),
+                ))),
             }
         })
         .map(drop)
-        .map_err(|source| Error::Serialize {
-            event: E::NAME,
-            source,
-        })
     }
 
     /// Ends the run; `error` wins over `result` for the status.
@@ -323,38 +349,29 @@ impl Run {
             );
         }
         let elapsed = self.started.elapsed();
-        self.emit("agent_completed", |p| {
+        self.emit_lifecycle("agent_completed", false, |p| {
             write_outcome(p, status.as_str(), result, error, elapsed);
-            Ok(())
-        })
-        .unwrap_or_default();
+        });
     }
 }
 
 /// The closing fields shared by `tool_completed` and `agent_completed`:
 /// `status`, `result?`, `error?`, `execution_time_ms`.
 fn write_outcome(
-    p: &mut Vec<u8>,
+    p: &mut PayloadWriter<'_>,
     status: &str,
     result: Option<&serde_json::Value>,
     error: Option<&str>,
     elapsed: std::time::Duration,
 ) {
-    wire::push_key(p, "status");
-    wire::push_str(p, status);
+    p.exact("status", status);
     if let Some(result) = result {
-        p.push(b',');
-        wire::push_key(p, "result");
-        wire::push_value(p, result);
+        p.json("result", result);
     }
     if let Some(error) = error {
-        p.push(b',');
-        wire::push_key(p, "error");
-        wire::push_str(p, error);
+        p.text("error", error);
     }
-    p.push(b',');
-    wire::push_key(p, "execution_time_ms");
-    wire::push_u64(p, elapsed.as_millis() as u64);
+    p.uint("execution_time_ms", elapsed.as_millis() as u64);
 }
 
 impl Drop for Run {
@@ -468,5 +485,373 @@ impl fmt::Debug for ToolCall<'_> {
             .field("tool_name", &self.tool_name)
             .field("run", &self.run.id)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::{LogLimits, QueueLimit};
+    use serde_json::{json, Value};
+
+    const LIMIT: usize = crate::hub::MIN_EVENT_SIZE;
+
+    /// A bridge to a log of its own, with the longest ids there are (every
+    /// byte escaped), so the fixed part of each envelope is at its largest.
+    fn bridge(limit: usize) -> AgentBridge {
+        let longest = "\"".repeat(crate::MAX_ID_LEN);
+        let log = UserLog::new(
+            UserId::new(&longest).unwrap(),
+            LogLimits {
+                replay_events: 1 << 16,
+                replay_bytes: usize::MAX,
+                max_event_size: limit,
+            },
+        );
+        AgentBridge {
+            log: Arc::new(log),
+            thread: ThreadId::new(&longest).unwrap(),
+        }
+    }
+
+    /// Every event emitted so far, each checked to be valid JSON of at
+    /// most `limit` bytes.
+    fn events(bridge: &AgentBridge, limit: usize) -> Vec<Value> {
+        let queue = QueueLimit {
+            events: 1,
+            bytes: usize::MAX,
+        };
+        let attached = bridge.log.attach(Some(0), queue);
+        assert_eq!(attached.missed, 0);
+        attached
+            .replay
+            .iter()
+            .map(|frame| {
+                let text = frame.text.as_str();
+                assert!(text.len() <= limit, "{} bytes: {text}", text.len());
+                serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+            })
+            .collect()
+    }
+
+    /// `cut` is `whole` cut short: a prefix of it followed by `…`.
+    fn assert_cut(cut: &Value, whole: &str) {
+        let cut = cut.as_str().unwrap();
+        let kept = cut.strip_suffix('…').unwrap_or_else(|| panic!("{cut:?}"));
+        assert!(whole.starts_with(kept) && kept.len() < whole.len());
+    }
+
+    fn placeholder(value: &Value) -> Value {
+        json!({"truncated": true, "bytes": serde_json::to_vec(value).unwrap().len()})
+    }
+
+    /// Huge inputs: the five events still fit the smallest limit.
+    #[test]
+    fn lifecycle_events_are_cut_to_fit() {
+        let agent_name = "\u{1}é".repeat(40_000);
+        let message = "✓".repeat(3_000_000);
+        let reasoning = "think🚀\n".repeat(1_000_000);
+        let tool_name = "t\"".repeat(50_000);
+        let result = json!({ "rows": vec!["row"; 1_000_000] });
+        let text_result = json!("r".repeat(5_000_000));
+        let error = "e".repeat(10_000_000);
+
+        let bridge = bridge(LIMIT);
+        let run = Run::start(
+            &bridge,
+            agent_started {
+                agent_name: agent_name.clone(),
+                message: Some(message.clone()),
+            },
+        );
+        run.think(agent_thinking {
+            reasoning: reasoning.clone(),
+            step_number: Some(u32::MAX),
+            progress_percentage: Some(f64::MIN_POSITIVE),
+        });
+        let call = run.execute_tool(tool_executing {
+            tool_name: tool_name.clone(),
+            parameters: Some(result.clone()),
+        });
+        call.complete(tool_completed {
+            result: Some(result.clone()),
+            error: Some(error.clone()),
+        });
+        let call = run.execute_tool(tool_executing {
+            tool_name: tool_name.clone(),
+            parameters: Some(text_result.clone()),
+        });
+        call.complete(tool_completed {
+            result: Some(text_result.clone()),
+            error: None,
+        });
+        let leaked = run.execute_tool(tool_executing {
+            tool_name: tool_name.clone(),
+            parameters: None,
+        });
+        std::mem::forget(leaked);
+        run.complete(agent_completed {
+            result: Some(result.clone()),
+            error: Some(error.clone()),
+        });
+
+        let events = events(&bridge, LIMIT);
+        let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        assert_eq!(
+            types,
+            [
+                "agent_started",
+                "agent_thinking",
+                "tool_executing",
+                "tool_completed",
+                "tool_executing",
+                "tool_completed",
+                "tool_executing",
+                "tool_completed",
+                "agent_completed",
+            ]
+        );
+        for event in &events {
+            assert_eq!(event["payload"]["truncated"], true, "{event}");
+            let name = event["agent_name"].as_str().unwrap();
+            assert!(name.len() <= MAX_AGENT_NAME);
+            assert_cut(&event["agent_name"], &agent_name);
+        }
+        let payloads: Vec<&Value> = events.iter().map(|e| &e["payload"]).collect();
+        assert_cut(&payloads[0]["message"], &message);
+        assert_cut(&payloads[1]["reasoning"], &reasoning);
+        assert_eq!(payloads[1]["step_number"], u32::MAX);
+        assert_eq!(payloads[1]["progress_percentage"], f64::MIN_POSITIVE);
+        assert_cut(&payloads[2]["tool_name"], &tool_name);
+        assert_eq!(payloads[2]["parameters"], placeholder(&result));
+        assert_cut(&payloads[3]["tool_name"], &tool_name);
+        assert_eq!(payloads[3]["status"], "error");
+        assert_eq!(payloads[3]["result"], placeholder(&result));
+        assert_cut(&payloads[3]["error"], &error);
+        assert_cut(&payloads[4]["parameters"], text_result.as_str().unwrap());
+        assert_cut(&payloads[5]["result"], text_result.as_str().unwrap());
+        assert_eq!(payloads[6]["parameters"], json!({}));
+        assert_eq!(payloads[7]["status"], "cancelled");
+        assert_eq!(
+            payloads[7]["error"],
+            "the run ended while the tool call was open"
+        );
+        assert_eq!(payloads[8]["status"], "failed");
+        assert_eq!(payloads[8]["result"], placeholder(&result));
+        assert_cut(&payloads[8]["error"], &error);
+        // Ids and the pairing of calls are never cut.
+        assert_eq!(payloads[2]["tool_call_id"], payloads[3]["tool_call_id"]);
+        for event in &events {
+            assert_eq!(event["user_id"], "\"".repeat(crate::MAX_ID_LEN));
+            assert_eq!(event["run_id"], events[0]["run_id"]);
+        }
+    }
+
+    #[test]
+    fn a_cut_event_uses_the_room_it_has() {
+        let bridge = bridge(LIMIT);
+        let run = Run::start(
+            &bridge,
+            agent_started {
+                agent_name: "a".into(),
+                message: None,
+            },
+        );
+        run.think(agent_thinking {
+            reasoning: "x".repeat(100_000),
+            step_number: None,
+            progress_percentage: None,
+        });
+        drop(run);
+        let events = events(&bridge, LIMIT);
+        let thinking = serde_json::to_vec(&events[1]).unwrap();
+        // All of it but `seq`'s unused digits and a char's worth.
+        assert!(thinking.len() + 19 + 3 >= LIMIT, "{}", thinking.len());
+    }
+
+    #[test]
+    fn an_agent_name_is_cut_for_the_whole_run() {
+        let bridge = bridge(1 << 20);
+        let run = Run::start(
+            &bridge,
+            agent_started {
+                agent_name: "n".repeat(1000),
+                message: Some("hello".into()),
+            },
+        );
+        assert_eq!(run.agent_name(), format!("{}…", "n".repeat(253)));
+        run.think(agent_thinking {
+            reasoning: "short".into(),
+            step_number: None,
+            progress_percentage: None,
+        });
+        drop(run);
+        let events = events(&bridge, 1 << 20);
+        assert_eq!(
+            events[0]["payload"],
+            json!({"message": "hello", "truncated": true})
+        );
+        assert_eq!(events[1]["payload"], json!({"reasoning": "short"}));
+        for event in &events {
+            assert_eq!(event["agent_name"].as_str().unwrap().len(), 256);
+        }
+    }
+
+    #[test]
+    fn the_head_counted_is_the_head_the_log_writes() {
+        let bridge = bridge(LIMIT);
+        let tail = br#","payload":{}}"#;
+        for _ in 0..12 {
+            let seq = bridge.log.append("agent_thinking", tail, 0);
+            let frame = bridge.log.attach(
+                Some(seq - 1),
+                QueueLimit {
+                    events: 1,
+                    bytes: usize::MAX,
+                },
+            );
+            let len = frame.replay[0].text.as_str().len();
+            let digits = seq.to_string().len();
+            assert_eq!(
+                len + 20 - digits,
+                wire::head_len("agent_thinking") + tail.len()
+            );
+        }
+    }
+
+    /// A custom event for the property below.
+    #[crate::agent_event(name = "blob")]
+    struct blob {
+        text: String,
+    }
+
+    /// Text of any size around the limits below, with multi-byte chars and
+    /// chars that JSON escapes.
+    fn text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        const PIECES: &[&str] = &["ab", "é", "✓", "🚀", "\"", "\n", "\u{1}"];
+        proptest::collection::vec((proptest::sample::select(PIECES), 0..1500usize), 0..4)
+            .prop_map(|parts| parts.iter().map(|(piece, n)| piece.repeat(*n)).collect())
+    }
+
+    fn value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        prop_oneof![
+            text().prop_map(Value::String),
+            proptest::collection::vec(text(), 0..3).prop_map(|v| json!({ "items": v })),
+            Just(json!(null)),
+        ]
+    }
+
+    /// `got` is `whole`, or (only in a truncated payload) its cut.
+    fn check_text(got: &Value, whole: &str, truncated: bool) {
+        if got != whole {
+            assert!(truncated, "{got} cut in a payload not marked truncated");
+            assert_cut(got, whole);
+        }
+    }
+
+    fn check_json(got: &Value, whole: &Value, truncated: bool) {
+        if got != whole {
+            assert!(truncated, "{got} cut in a payload not marked truncated");
+            match whole {
+                Value::String(whole) => assert_cut(got, whole),
+                _ => assert_eq!(*got, placeholder(whole)),
+            }
+        }
+    }
+
+    /// The size `event` would have had uncut, `seq` counted at 20 digits,
+    /// given its payload as it would have been.
+    fn whole_size(event: &Value, payload: Value) -> usize {
+        let mut event = event.clone();
+        event["payload"] = payload;
+        let seq = event["seq"].to_string().len();
+        serde_json::to_vec(&event).unwrap().len() - seq + 20
+    }
+
+    proptest::proptest! {
+        /// Whatever the sizes, every envelope is valid JSON within the limit;
+        /// a lifecycle event is marked `truncated` exactly when it would not
+        /// have fitted, and a custom one is refused exactly then.
+        #[test]
+        fn every_envelope_fits_and_only_what_does_not_fit_is_cut(
+            limit in proptest::prop_oneof![proptest::strategy::Just(LIMIT), LIMIT..4 * LIMIT],
+            agent_name in text(),
+            reasoning in text(),
+            tool_name in text(),
+            parameters in value(),
+            result in value(),
+            error in proptest::option::of(text()),
+            custom in text(),
+        ) {
+            let bridge = bridge(limit);
+            let run = Run::start(&bridge, agent_started { agent_name: agent_name.clone(), message: None });
+            run.think(agent_thinking { reasoning: reasoning.clone(), step_number: None, progress_percentage: None });
+            let call = run.execute_tool(tool_executing { tool_name: tool_name.clone(), parameters: Some(parameters.clone()) });
+            call.complete(tool_completed { result: Some(result.clone()), error: error.clone() });
+            let custom_sent = crate::emit!(run, blob { text: custom.clone() });
+            run.complete(agent_completed { result: Some(result.clone()), error: error.clone() });
+
+            let events = events(&bridge, limit);
+            for (i, event) in events.iter().enumerate() {
+                assert_eq!(event["seq"], i as u64 + 1);
+            }
+            let (lifecycle, custom_event) = match &custom_sent {
+                Ok(()) => {
+                    assert_eq!(events[4]["payload"]["text"], custom);
+                    ([0, 1, 2, 3, 5], Some(&events[4]))
+                }
+                Err(Error::EventTooLarge { event: "blob", size, limit: l }) => {
+                    assert!(*size > limit && *l == limit);
+                    ([0, 1, 2, 3, 4], None)
+                }
+                Err(e) => panic!("{e}"),
+            };
+            if let Some(event) = custom_event {
+                assert!(whole_size(event, event["payload"].clone()) <= limit);
+            }
+            let [started, thinking, executing, completed, finished] = lifecycle.map(|i| &events[i]);
+            let name_cut = agent_name.len() > MAX_AGENT_NAME;
+            let sent_name = started["agent_name"].as_str().unwrap().to_owned();
+            if name_cut {
+                assert_cut(&started["agent_name"], &agent_name);
+            } else {
+                assert_eq!(sent_name, agent_name);
+            }
+
+            let p = &started["payload"];
+            assert_eq!(p.get("truncated").is_some(), name_cut);
+
+            let p = &thinking["payload"];
+            let truncated = p.get("truncated").is_some();
+            check_text(&p["reasoning"], &reasoning, truncated);
+            assert_eq!(truncated, whole_size(thinking, json!({"reasoning": reasoning})) > limit);
+
+            let p = &executing["payload"];
+            let truncated = p.get("truncated").is_some();
+            check_text(&p["tool_name"], &tool_name, truncated);
+            check_json(&p["parameters"], &parameters, truncated);
+            let whole = json!({"tool_call_id": p["tool_call_id"], "tool_name": tool_name, "parameters": parameters});
+            assert_eq!(truncated, whole_size(executing, whole) > limit);
+
+            let outcome = |event: &Value, mut whole: Value| {
+                let p = &event["payload"];
+                let truncated = p.get("truncated").is_some();
+                check_json(&p["result"], &result, truncated);
+                whole["result"] = result.clone();
+                whole["execution_time_ms"] = p["execution_time_ms"].clone();
+                whole["status"] = p["status"].clone();
+                if let Some(error) = &error {
+                    check_text(&p["error"], error, truncated);
+                    whole["error"] = json!(error);
+                }
+                assert_eq!(truncated, whole_size(event, whole) > limit);
+            };
+            let p = &completed["payload"];
+            check_text(&p["tool_name"], &tool_name, p.get("truncated").is_some());
+            outcome(completed, json!({"tool_call_id": p["tool_call_id"], "tool_name": tool_name}));
+            outcome(finished, json!({}));
+        }
     }
 }
