@@ -5,7 +5,7 @@ use crate::{AgentBridge, RunId, RunStatus, UserMessage};
 
 /// An agent the hub can run for a user's `user_message`.
 ///
-/// Implemented by [`#[agent]`](crate::agent) on an async handler; register
+/// Implemented by [`#[agent]`](macro@crate::agent) on an async handler; register
 /// agents with [`HubBuilder::agent`](crate::HubBuilder::agent). Calling
 /// [`handle`](Agent::handle) directly runs the agent on a bridge of your own.
 ///

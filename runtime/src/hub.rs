@@ -230,7 +230,9 @@ impl HubBuilder {
     /// would be larger is emitted with its large fields cut short and
     /// `"truncated": true` in its payload; a custom event that large is not
     /// emitted and `emit!` returns [`Error::EventTooLarge`]. Every event
-    /// within the limit can be delivered to every connection.
+    /// within the limit can be delivered to every connection. The size
+    /// counts `seq` at its longest (20 digits); what a cut event looks like
+    /// is described under [the size limit](crate::events#the-size-limit).
     pub fn max_event_size(mut self, bytes: usize) -> Self {
         self.config.log.max_event_size = bytes;
         self

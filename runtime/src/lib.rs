@@ -34,7 +34,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The handler form: [`#[agent]`](agent) emits `agent_started` on entry and
+//! The handler form: [`#[agent]`](macro@agent) emits `agent_started` on entry and
 //! exactly one `agent_completed` on return, error or panic.
 //!
 //! ```

@@ -94,12 +94,6 @@ pub(crate) fn clock_ms() -> u64 {
     wire::unix_ms(std::time::SystemTime::now())
 }
 
-/// The most bytes [`UserLog::append`] puts in front of a tail:
-/// `{"type":"<event_type>","seq":<u64>`.
-fn head_len(event_type: &str) -> usize {
-    HEAD_OPEN.len() + event_type.len() + HEAD_SEQ.len() + 20
-}
-
 const HEAD_OPEN: &[u8] = b"{\"type\":\"";
 const HEAD_SEQ: &[u8] = b"\",\"seq\":";
 
@@ -184,7 +178,7 @@ impl UserLog {
     pub(crate) fn append(&self, event_type: &str, tail: &[u8], now_ms: u64) -> u64 {
         self.touch(now_ms);
         // Sized for the longest `seq`; the frame is made once and shared.
-        let mut buf = Vec::with_capacity(head_len(event_type) + tail.len());
+        let mut buf = Vec::with_capacity(wire::head_len(event_type) + tail.len());
         let mut state = self.lock();
         state.last_seq += 1;
         let seq = state.last_seq;
