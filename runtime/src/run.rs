@@ -521,8 +521,12 @@ mod tests {
             events: 1,
             bytes: usize::MAX,
         };
-        let attached = bridge.log.attach(Some(0), queue);
-        assert_eq!(attached.missed, 0);
+        let since = crate::log::Resume {
+            since: 0,
+            epoch: None,
+        };
+        let attached = bridge.log.attach(Some(since), queue);
+        assert!(attached.recovery.is_some_and(|r| r.recovered));
         attached
             .replay
             .iter()
@@ -704,7 +708,10 @@ mod tests {
         for _ in 0..12 {
             let seq = bridge.log.append("agent_thinking", tail, 0);
             let frame = bridge.log.attach(
-                Some(seq - 1),
+                Some(crate::log::Resume {
+                    since: seq - 1,
+                    epoch: None,
+                }),
                 QueueLimit {
                     events: 1,
                     bytes: usize::MAX,
