@@ -25,6 +25,8 @@ struct Logged {
 #[derive(Default)]
 struct Recorder {
     events: Arc<Mutex<Vec<Logged>>>,
+    /// Each span's name and fields, as `name: field=value ..`.
+    spans: Arc<Mutex<Vec<String>>>,
     next_span: AtomicU64,
 }
 
@@ -40,7 +42,10 @@ impl Subscriber for Recorder {
     fn enabled(&self, _: &Metadata<'_>) -> bool {
         true
     }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
+    fn new_span(&self, span: &Attributes<'_>) -> Id {
+        let mut fields = Fields(format!("{}: ", span.metadata().name()));
+        span.record(&mut fields);
+        self.spans.lock().unwrap().push(fields.0);
         Id::from_u64(self.next_span.fetch_add(1, Ordering::Relaxed) + 1)
     }
     fn record(&self, _: &Id, _: &Record<'_>) {}
@@ -61,6 +66,7 @@ impl Subscriber for Recorder {
 async fn refusals_closes_and_panics_are_logged() {
     let recorder = Recorder::default();
     let events = recorder.events.clone();
+    let spans = recorder.spans.clone();
     tracing::subscriber::set_global_default(recorder).unwrap();
     let find = |needle: &str| -> Option<Logged> {
         events
@@ -91,6 +97,26 @@ async fn refusals_closes_and_panics_are_logged() {
     let panicked = find("the agent panicked").expect("the panic is logged");
     assert_eq!(panicked.level, Level::ERROR);
     assert!(panicked.fields.contains("handler exploded"), "{panicked:?}");
+
+    // Each run has its span, and each tool call a span of its own.
+    c.send_message("traced").await;
+    let run = c.recv_run().await;
+    let run_id = run[0]["run_id"].as_str().unwrap();
+    let call_id = run[2]["payload"]["tool_call_id"].as_str().unwrap();
+    let spans = spans.lock().unwrap().clone();
+    assert!(
+        spans.iter().any(|s| s.starts_with("agentwire.run:")
+            && s.contains(&format!("run_id={run_id}"))
+            && s.contains("agent=\"researcher\"")
+            && s.contains("user_id=ops")),
+        "{spans:?}"
+    );
+    assert!(
+        spans.iter().any(|s| s.starts_with("agentwire.tool_call:")
+            && s.contains(&format!("tool_call_id={call_id}"))
+            && s.contains("tool_name=\"search\"")),
+        "{spans:?}"
+    );
 
     // Over the rate limit: the close and its code are logged.
     for _ in 0..5 {

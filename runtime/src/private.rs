@@ -352,13 +352,7 @@ where
             },
         );
         run.cancel_on_drop();
-        let span = tracing::info_span!(
-            "agentwire.run",
-            agent = name,
-            run_id = %run.id(),
-            user_id = %run.user_id(),
-            thread_id = %run.thread_id(),
-        );
+        let span = run.span().clone();
         let handler = tracing::Instrument::instrument(handler(&run, message), span.clone());
         let outcome = CatchUnwind(handler).await;
         let run_id = run.id().clone();

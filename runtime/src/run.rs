@@ -62,6 +62,8 @@ pub struct Run {
     /// entry; whatever is left when the run ends (a call leaked with
     /// `mem::forget`) is closed as `cancelled` before `agent_completed`.
     open_calls: Mutex<Vec<OpenCall>>,
+    /// `agentwire.run`: open from `agent_started` to `agent_completed`.
+    span: tracing::Span,
 }
 
 struct OpenCall {
@@ -86,7 +88,15 @@ impl Run {
             wire::push_key(&mut envelope, key);
             wire::push_str(&mut envelope, value);
         }
+        let span = tracing::info_span!(
+            "agentwire.run",
+            agent = &*agent_name,
+            run_id = %id,
+            user_id = %bridge.user_id(),
+            thread_id = %bridge.thread,
+        );
         let run = Run {
+            span,
             log: bridge.log.clone(),
             id,
             thread: bridge.thread.clone(),
@@ -103,6 +113,14 @@ impl Run {
             }
         });
         run
+    }
+
+    /// The run's `tracing` span, `agentwire.run` (with `agent`, `run_id`,
+    /// `user_id` and `thread_id`): open until the run ends, and the
+    /// parent of each tool call's `agentwire.tool_call` span. An
+    /// [`#[agent]`](macro@crate::agent) handler runs inside it.
+    pub fn span(&self) -> &tracing::Span {
+        &self.span
     }
 
     /// This run's id, as in every envelope's `run_id`.
@@ -243,11 +261,18 @@ impl Run {
             tool_name: tool_name.clone(),
             started: Instant::now(),
         });
+        let span = tracing::debug_span!(
+            parent: &self.span,
+            "agentwire.tool_call",
+            tool_name = &*tool_name,
+            tool_call_id = %id,
+        );
         ToolCall {
             run: self,
             id,
             tool_name,
             ended: false,
+            _span: span,
         }
     }
 
@@ -425,6 +450,9 @@ pub struct ToolCall<'run> {
     id: ToolCallId,
     tool_name: Arc<str>,
     ended: bool,
+    /// `agentwire.tool_call`, a child of the run's span: open from
+    /// `tool_executing` to `tool_completed`.
+    _span: tracing::Span,
 }
 
 impl ToolCall<'_> {
