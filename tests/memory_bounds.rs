@@ -11,12 +11,6 @@ use agentwire::prelude::*;
 use agentwire::server::CloseCode;
 use support::*;
 
-fn resident_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
-    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
-    pages * 4096
-}
-
 async fn flood(hub: &Hub, user: &str, events: usize, size: usize) {
     let ctx = UserExecutionContext::new(UserId::new(user).unwrap(), ThreadId::new("t").unwrap());
     let bridge = hub.factory().create_manager(&ctx).await.unwrap().bridge();

@@ -92,12 +92,6 @@ async fn every_tab_of_a_user_receives_the_same_events_in_the_same_order() {
     assert_eq!(stranger.recv().await["type"], "pong");
 }
 
-fn resident_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
-    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
-    pages * 4096
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_connection_is_closed_as_slow_and_never_slows_others() {
     let t = start(

@@ -129,6 +129,17 @@ pub struct Client {
 impl Client {
     /// Connects with `Authorization: Bearer` and reads `connection_established`.
     pub async fn connect(url: &str, user: &str) -> Client {
+        Client::connect_query(url, user, "").await.0
+    }
+
+    /// Connects with a query string (e.g. `since=3&epoch=..`, or none) and
+    /// reads `connection_established`, whose payload is returned as well.
+    pub async fn connect_query(url: &str, user: &str, query: &str) -> (Client, Value) {
+        let url = if query.is_empty() {
+            url.to_owned()
+        } else {
+            format!("{url}?{query}")
+        };
         let mut request = url.into_client_request().unwrap();
         request.headers_mut().insert(
             "Authorization",
@@ -137,10 +148,14 @@ impl Client {
         let (ws, _) = tokio_tungstenite::connect_async(request)
             .await
             .expect("connect");
-        Client::established(ws, user).await
+        Client::hello(ws, user).await
     }
 
     pub async fn established(ws: Ws, user: &str) -> Client {
+        Client::hello(ws, user).await.0
+    }
+
+    async fn hello(ws: Ws, user: &str) -> (Client, Value) {
         let mut client = Client {
             ws,
             user: user.to_owned(),
@@ -153,7 +168,7 @@ impl Client {
             .as_str()
             .unwrap()
             .to_owned();
-        client
+        (client, hello["payload"].clone())
     }
 
     pub async fn send(&mut self, value: Value) {
@@ -229,31 +244,11 @@ pub fn types(events: &[Value]) -> Vec<&str> {
     events.iter().map(|e| e["type"].as_str().unwrap()).collect()
 }
 
-impl Client {
-    /// Connects with a query string (e.g. `since=3&epoch=..`) and reads
-    /// `connection_established`, which is returned as well.
-    pub async fn connect_query(url: &str, user: &str, query: &str) -> (Client, Value) {
-        let mut request = format!("{url}?{query}").into_client_request().unwrap();
-        request.headers_mut().insert(
-            "Authorization",
-            HeaderValue::from_str(&format!("Bearer {}", token(user))).unwrap(),
-        );
-        let (ws, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("connect");
-        let mut client = Client {
-            ws,
-            user: user.to_owned(),
-            connection_id: String::new(),
-        };
-        let hello = client.recv().await;
-        assert_eq!(hello["type"], "connection_established", "{hello}");
-        client.connection_id = hello["payload"]["connection_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        (client, hello["payload"].clone())
-    }
+/// This process's resident memory in bytes.
+pub fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4096
 }
 
 /// The `host:port` of a test server.
