@@ -5,6 +5,7 @@
 mod app;
 #[path = "../examples/common/mod.rs"]
 mod common;
+mod support;
 
 use std::io;
 use std::net::SocketAddr;
@@ -12,8 +13,9 @@ use std::time::Duration;
 
 use agentwire::prelude::*;
 use agentwire::server::{JwtAuth, ServerConfig, WsService};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::{json, Value};
+use support::{types, Client, Ws, WAIT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
@@ -21,11 +23,8 @@ use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 const SECRET: &str = "axum-app-test-secret";
-const WAIT: Duration = Duration::from_secs(20);
 
 /// Opens a tool call and never finishes it: only cancellation ends the run.
 #[agent(name = "waiter")]
@@ -188,12 +187,10 @@ async fn handshake_status(addr: SocketAddr, extra: &str) -> (u16, HttpResponse) 
     )
 }
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-/// One browser tab.
+/// One browser tab: the suite's client, and the `seq` of its
+/// `connection_established` (the stream's latest event).
 struct Tab {
-    ws: Ws,
-    /// The `seq` of `connection_established`: the stream's latest event.
+    client: Client,
     seq: u64,
 }
 
@@ -227,81 +224,38 @@ impl Tab {
     }
 
     async fn established(ws: Ws, user: &str) -> Tab {
-        let mut tab = Tab { ws, seq: 0 };
-        let hello = tab.recv().await;
-        assert_eq!(hello["type"], "connection_established", "{hello}");
-        assert_eq!(hello["payload"]["user_id"], user, "{hello}");
-        assert!(hello["payload"]["connection_id"].is_string(), "{hello}");
-        tab.seq = hello["payload"]["seq"].as_u64().unwrap();
-        tab
+        let (client, hello) = Client::hello(ws, user).await;
+        assert!(hello["connection_id"].is_string(), "{hello}");
+        let seq = hello["seq"].as_u64().unwrap();
+        Tab { client, seq }
     }
 
     async fn send(&mut self, value: Value) {
-        self.ws
-            .send(Message::text(value.to_string()))
-            .await
-            .unwrap();
+        self.client.send(value).await;
     }
 
-    /// The next JSON frame; panics on close or timeout.
     async fn recv(&mut self) -> Value {
-        loop {
-            let frame = tokio::time::timeout(WAIT, self.ws.next())
-                .await
-                .expect("timed out waiting for a frame")
-                .expect("connection ended")
-                .expect("websocket error");
-            match frame {
-                Message::Text(text) => return serde_json::from_str(text.as_str()).unwrap(),
-                Message::Close(close) => panic!("unexpected close: {close:?}"),
-                _ => continue,
-            }
-        }
+        self.client.recv().await
     }
 
-    /// Events up to and including the next `agent_completed`.
     async fn recv_run(&mut self) -> Vec<Value> {
-        let mut events = Vec::new();
-        loop {
-            let event = self.recv().await;
-            let done = event["type"] == "agent_completed";
-            events.push(event);
-            if done {
-                return events;
-            }
-        }
+        self.client.recv_run().await
     }
 
     /// The text frames up to the server's close frame, and that frame. Then
     /// reads on, as a browser does, so that the close is answered, until the
     /// server drops the connection.
     async fn recv_close(&mut self) -> (Vec<Value>, Option<CloseFrame>) {
-        let mut before = Vec::new();
-        let close = loop {
-            let frame = tokio::time::timeout(WAIT, self.ws.next())
+        let (before, close) = self.client.recv_close().await;
+        if close.is_some() {
+            // tungstenite sends its answer to the close on the next read.
+            while let Some(Ok(_)) = tokio::time::timeout(WAIT, self.client.ws.next())
                 .await
-                .expect("timed out waiting for the close frame");
-            match frame {
-                Some(Ok(Message::Text(text))) => {
-                    before.push(serde_json::from_str(text.as_str()).unwrap())
-                }
-                Some(Ok(Message::Close(close))) => break close,
-                Some(Ok(_)) => {}
-                Some(Err(e)) => panic!("error before a close frame: {e}"),
-                None => return (before, None),
-            }
-        };
-        // tungstenite sends its answer to the close on the next read.
-        while let Some(Ok(_)) = tokio::time::timeout(WAIT, self.ws.next())
-            .await
-            .expect("the server kept the connection open after closing")
-        {}
+                .expect("the server kept the connection open after closing")
+            {}
+        }
         (before, close)
     }
-}
-
-fn types(events: &[Value]) -> Vec<&str> {
-    events.iter().map(|e| e["type"].as_str().unwrap()).collect()
 }
 
 /// The `seq`s of `events` follow `after` with no gap.
@@ -394,13 +348,13 @@ async fn rest_and_websocket_on_one_port() {
     assert_eq!(tab.seq, 0, "a new user's stream starts empty");
     assert_eq!(health(t.addr).await["connections"], 1);
     let last = golden_run(&mut tab, "alice", "find GPU prices").await;
-    tab.ws.close(None).await.unwrap();
+    tab.client.ws.close(None).await.unwrap();
 
     // And once more as a browser authenticates: the subprotocol pair.
     let mut tab = Tab::subprotocol(t.addr, "alice", &token).await;
     assert_eq!(tab.seq, last, "the stream goes on across connections");
     golden_run(&mut tab, "alice", "compare H100 offers").await;
-    tab.ws.close(None).await.unwrap();
+    tab.client.ws.close(None).await.unwrap();
 
     // Closed tabs leave the endpoint's count.
     let deadline = tokio::time::Instant::now() + WAIT;

@@ -155,7 +155,8 @@ impl Client {
         Client::hello(ws, user).await.0
     }
 
-    async fn hello(ws: Ws, user: &str) -> (Client, Value) {
+    /// Reads `connection_established` on a fresh connection; returns its payload too.
+    pub async fn hello(ws: Ws, user: &str) -> (Client, Value) {
         let mut client = Client {
             ws,
             user: user.to_owned(),
