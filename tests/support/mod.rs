@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use agentwire::prelude::*;
-use agentwire::server::{JwtAuth, Server, ServerConfig};
+use agentwire::server::{JwtAuth, Server, ServerConfig, WsService};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
@@ -97,8 +97,76 @@ pub fn config() -> ServerConfig {
 
 pub struct TestServer {
     pub hub: Hub,
-    pub server: Server,
+    pub server: Endpoint,
     pub url: String,
+}
+
+/// How the suites reach agentwire: `hub.serve` owning the port (the
+/// default), or the endpoint mounted at `/ws` in an axum `Router` beside a
+/// REST route, when `AGENTWIRE_TEST_ENTRY=mounted`. Both must pass every
+/// suite that starts a server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry {
+    Serve,
+    Mounted,
+}
+
+impl Entry {
+    /// The entry point the environment selects; an unknown value is an error,
+    /// so that a typo never quietly tests the default instead.
+    pub fn from_env() -> Entry {
+        match std::env::var("AGENTWIRE_TEST_ENTRY").as_deref() {
+            Err(_) | Ok("") | Ok("serve") => Entry::Serve,
+            Ok("mounted") => Entry::Mounted,
+            Ok(other) => panic!("AGENTWIRE_TEST_ENTRY={other:?}: expected `serve` or `mounted`"),
+        }
+    }
+}
+
+/// A running endpoint, whichever entry point started it.
+pub enum Endpoint {
+    Serve(Server),
+    Mounted {
+        ws: WsService,
+        local_addr: std::net::SocketAddr,
+        stop: tokio::sync::oneshot::Sender<()>,
+        app: tokio::task::JoinHandle<std::io::Result<()>>,
+    },
+}
+
+impl Endpoint {
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        match self {
+            Endpoint::Serve(server) => server.local_addr(),
+            Endpoint::Mounted { local_addr, .. } => *local_addr,
+        }
+    }
+
+    pub fn connection_count(&self) -> usize {
+        match self {
+            Endpoint::Serve(server) => server.connection_count(),
+            Endpoint::Mounted { ws, .. } => ws.connection_count(),
+        }
+    }
+
+    pub fn active_runs(&self) -> usize {
+        match self {
+            Endpoint::Serve(server) => server.active_runs(),
+            Endpoint::Mounted { ws, .. } => ws.active_runs(),
+        }
+    }
+
+    /// Graceful shutdown: for the mounted endpoint, the way an app wires it
+    /// to axum's graceful shutdown (agentwire's endpoint first, then axum).
+    pub async fn shutdown(self) {
+        match self {
+            Endpoint::Serve(server) => server.shutdown().await,
+            Endpoint::Mounted { stop, app, .. } => {
+                let _ = stop.send(());
+                app.await.unwrap().unwrap();
+            }
+        }
+    }
 }
 
 pub async fn start(config: ServerConfig) -> TestServer {
@@ -111,11 +179,48 @@ pub async fn start(config: ServerConfig) -> TestServer {
     start_hub(hub, config).await
 }
 
+/// Starts `hub` on a free loopback port through the entry point that
+/// [`Entry::from_env`] selects.
 pub async fn start_hub(hub: Hub, config: ServerConfig) -> TestServer {
+    start_entry(Entry::from_env(), hub, config).await
+}
+
+pub async fn start_entry(entry: Entry, hub: Hub, config: ServerConfig) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let server = hub.serve(listener, config).await.unwrap();
+    let server = match entry {
+        Entry::Serve => Endpoint::Serve(hub.serve(listener, config).await.unwrap()),
+        Entry::Mounted => mount(&hub, listener, config),
+    };
     let url = format!("ws://{}/ws", server.local_addr());
     TestServer { hub, server, url }
+}
+
+/// The endpoint at `/ws` of an axum app that has REST routes of its own.
+fn mount(hub: &Hub, listener: tokio::net::TcpListener, config: ServerConfig) -> Endpoint {
+    use axum::routing::get;
+    let ws = hub.ws_service(config).unwrap();
+    let local_addr = listener.local_addr().unwrap();
+    let router = axum::Router::new()
+        .route("/api/health", get(|| async { "ok" }))
+        .route_service("/ws", ws.clone());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = tokio::spawn({
+        let ws = ws.clone();
+        async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                    ws.shutdown().await;
+                })
+                .await
+        }
+    });
+    Endpoint::Mounted {
+        ws,
+        local_addr,
+        stop,
+        app,
+    }
 }
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
