@@ -1,12 +1,15 @@
 //! Golden JSON of every envelope: exact keys, value types and values, as a
 //! browser receives them.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use agentwire::prelude::*;
 use agentwire::{Error, Subscription, WireEvent};
 use serde_json::{json, Value};
+use support::subscribed;
 
 const ENVELOPE_KEYS: [&str; 9] = [
     "type",
@@ -19,17 +22,6 @@ const ENVELOPE_KEYS: [&str; 9] = [
     "timestamp",
     "payload",
 ];
-
-async fn manager(user: &str, thread: &str) -> (Hub, UserWebSocketManager, Subscription) {
-    let hub = Hub::builder().build().expect("default hub");
-    let ctx = UserExecutionContext::new(
-        UserId::new(user).expect("user id"),
-        ThreadId::new(thread).expect("thread id"),
-    );
-    let manager = hub.factory().create_manager(&ctx).await.expect("manager");
-    let events = manager.subscribe();
-    (hub, manager, events)
-}
 
 async fn next(events: &mut Subscription) -> (WireEvent, Value) {
     let event = events.recv().await.expect("an event");
@@ -149,7 +141,7 @@ fn check_envelope<'a>(
 
 #[tokio::test]
 async fn the_five_lifecycle_envelopes() {
-    let (_hub, manager, mut events) = manager("alice", "thread-1").await;
+    let (_hub, manager, mut events) = subscribed("alice", "thread-1").await;
     let bridge = manager.bridge();
 
     let run = emit!(
@@ -247,7 +239,7 @@ async fn the_five_lifecycle_envelopes() {
 
 #[tokio::test]
 async fn optional_fields_appear_only_when_given() {
-    let (_hub, manager, mut events) = manager("bob", "t").await;
+    let (_hub, manager, mut events) = subscribed("bob", "t").await;
     let bridge = manager.bridge();
 
     let run = emit!(
@@ -323,7 +315,7 @@ async fn optional_fields_appear_only_when_given() {
 
 #[tokio::test]
 async fn error_variants() {
-    let (_hub, manager, mut events) = manager("carol", "t").await;
+    let (_hub, manager, mut events) = subscribed("carol", "t").await;
     let bridge = manager.bridge();
 
     let run = emit!(bridge, agent_started { agent_name: "a" });
@@ -391,7 +383,7 @@ async fn error_variants() {
 
 #[tokio::test]
 async fn closing_events_emitted_on_drop() {
-    let (_hub, manager, mut events) = manager("dave", "t").await;
+    let (_hub, manager, mut events) = subscribed("dave", "t").await;
     let bridge = manager.bridge();
     {
         let run = emit!(bridge, agent_started { agent_name: "a" });
@@ -430,7 +422,7 @@ async fn waiter(run: &Run, _msg: UserMessage) -> Result<(), AgentError> {
 
 #[tokio::test]
 async fn cancelled_run_envelope() {
-    let (_hub, manager, mut events) = manager("erin", "t").await;
+    let (_hub, manager, mut events) = subscribed("erin", "t").await;
     let task = tokio::spawn(waiter.handle(manager.bridge(), UserMessage::new("hi")));
     let (e, j) = next(&mut events).await;
     check_envelope(&e, &j, "agent_started", 1, "erin", "t", "waiter");
@@ -451,7 +443,7 @@ async fn tricky_strings_round_trip() {
     // Identifiers may hold quotes, backslashes and any non-control unicode.
     let user = "al\"ice\\ ü 🚀";
     let thread = "thread \"1\" </script>";
-    let (_hub, manager, mut events) = manager(user, thread).await;
+    let (_hub, manager, mut events) = subscribed(user, thread).await;
     let bridge = manager.bridge();
 
     let params = json!({ TRICKY: [TRICKY, {"nested": TRICKY}] });
@@ -538,7 +530,7 @@ pub struct broken_update {
 
 #[tokio::test]
 async fn custom_event_envelopes() -> Result<(), Error> {
-    let (_hub, manager, mut events) = manager("frank", "t").await;
+    let (_hub, manager, mut events) = subscribed("frank", "t").await;
     let bridge = manager.bridge();
     let run = emit!(bridge, agent_started { agent_name: "a" });
     emit!(run, progress_update { percent: 40 })?;

@@ -1,6 +1,8 @@
 //! The event size limit, end to end in process: lifecycle events over
 //! `max_event_size` arrive cut short and marked, custom ones are refused.
 
+mod support;
+
 use agentwire::prelude::*;
 use agentwire::{Error, Subscription};
 use serde_json::{json, Value};
@@ -21,12 +23,7 @@ async fn subscribed(user: &str) -> (Hub, UserWebSocketManager, Subscription) {
         .max_event_size(LIMIT)
         .build()
         .expect("a 64 KiB limit is valid");
-    let ctx = UserExecutionContext::new(
-        UserId::new(user).expect("user id"),
-        ThreadId::new("t").expect("thread id"),
-    );
-    let manager = hub.factory().create_manager(&ctx).await.expect("manager");
-    let events = manager.subscribe();
+    let (manager, events) = support::subscribed_on(&hub, user, "t").await;
     (hub, manager, events)
 }
 

@@ -2,11 +2,14 @@
 //! of one user share that user's log, and nothing is shared across users.
 //! Also the replay buffer, and that emitting never waits for anyone.
 
+mod support;
+
 use std::collections::BTreeSet;
 
 use agentwire::prelude::*;
 use agentwire::{RecvError, Subscription};
 use serde_json::{json, Value};
+use support::ctx;
 
 const USERS: usize = 1_000;
 const RUNS_PER_USER: usize = 3;
@@ -14,13 +17,6 @@ const THOUGHTS_PER_RUN: usize = 3;
 /// agent_started, the thoughts, tool_executing, tool_completed, agent_completed.
 const EVENTS_PER_RUN: usize = THOUGHTS_PER_RUN + 4;
 const EVENTS_PER_USER: usize = RUNS_PER_USER * EVENTS_PER_RUN;
-
-fn ctx(user: &str, thread: &str) -> UserExecutionContext {
-    UserExecutionContext::new(
-        UserId::new(user).expect("user id"),
-        ThreadId::new(thread).expect("thread id"),
-    )
-}
 
 fn user_name(i: usize) -> String {
     // `user-1` and `user-10` must not be confused with each other.

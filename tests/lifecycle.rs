@@ -2,14 +2,17 @@
 //! every run starts once and ends once, every tool call closes once, and
 //! nothing of a run follows its `agent_completed`.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use agentwire::prelude::*;
 use agentwire::Subscription;
 use futures_util::FutureExt;
 use serde_json::{json, Value};
+use support::{subscribed, types};
 
-// ---- DESIGN.md's canonical usage, verbatim ----------------------------------
+// ---- The canonical usage, exactly as the README teaches it --------------------
 
 #[rustfmt::skip]
 async fn answer(factory: &WebSocketManagerFactory, user: UserId) -> Result<(), agentwire::Error> {
@@ -24,7 +27,7 @@ async fn answer(factory: &WebSocketManagerFactory, user: UserId) -> Result<(), a
     Ok(())
 }
 
-// ---- DESIGN.md's handler form, verbatim -------------------------------------
+// ---- The handler form, exactly as the README teaches it ----------------------
 
 #[rustfmt::skip]
 #[agent(name = "researcher")]
@@ -41,17 +44,6 @@ async fn researcher(run: &Run, msg: UserMessage) -> Result<serde_json::Value, Ag
 async fn search(q: &str) -> Vec<String> {
     tokio::task::yield_now().await;
     vec![format!("{q} offer 1"), format!("{q} offer 2")]
-}
-
-async fn setup(user: &str) -> (Hub, UserWebSocketManager, Subscription) {
-    let hub = Hub::builder().build().expect("default hub");
-    let ctx = UserExecutionContext::new(
-        UserId::new(user).expect("user id"),
-        ThreadId::new("thread-1").expect("thread id"),
-    );
-    let manager = hub.factory().create_manager(&ctx).await.expect("manager");
-    let events = manager.subscribe();
-    (hub, manager, events)
 }
 
 /// Receives every event emitted so far (`manager.last_seq()` of them).
@@ -73,10 +65,6 @@ async fn drain_from(
         out.push(event.to_json());
     }
     out
-}
-
-fn types(events: &[Value]) -> Vec<&str> {
-    events.iter().map(|e| e["type"].as_str().unwrap()).collect()
 }
 
 /// Checks each run's own order and returns the events grouped by run.
@@ -147,7 +135,7 @@ fn check_runs(events: &[Value]) -> BTreeMap<String, Vec<Value>> {
 
 #[tokio::test]
 async fn canonical_usage_emits_the_five_events_in_order() {
-    let (hub, manager, mut events) = setup("alice").await;
+    let (hub, manager, mut events) = subscribed("alice", "thread-1").await;
     answer(&hub.factory(), UserId::new("alice").unwrap())
         .await
         .expect("canonical usage works");
@@ -177,7 +165,7 @@ async fn canonical_usage_emits_the_five_events_in_order() {
 
 #[tokio::test]
 async fn handler_form_emits_the_five_events_in_order() {
-    let (_hub, manager, mut events) = setup("alice").await;
+    let (_hub, manager, mut events) = subscribed("alice", "thread-1").await;
     assert_eq!(researcher.name(), "researcher");
     let outcome = researcher
         .handle(manager.bridge(), UserMessage::new("h100"))
@@ -266,7 +254,7 @@ async fn manual(bridge: AgentBridge, n: u32) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_runs_of_one_user_interleave_but_each_is_legal() {
-    let (_hub, manager, mut events) = setup("alice").await;
+    let (_hub, manager, mut events) = subscribed("alice", "thread-1").await;
     let mut tasks = Vec::new();
     for n in 1..=20u32 {
         let bridge = manager.bridge();
@@ -405,7 +393,7 @@ async fn early(run: &Run, _msg: UserMessage) -> Result<u32, AgentError> {
 
 #[tokio::test]
 async fn early_return_closes_every_tool_call_and_the_run_once() {
-    let (_hub, manager, mut events) = setup("alice").await;
+    let (_hub, manager, mut events) = subscribed("alice", "thread-1").await;
 
     let err = manual_with_question_mark(&manager.bridge())
         .await
@@ -465,7 +453,7 @@ async fn panicky(run: &Run, msg: UserMessage) -> Result<(), AgentError> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_handler_fails_its_run_and_the_process_survives() {
-    let (_hub, manager, mut events) = setup("alice").await;
+    let (_hub, manager, mut events) = subscribed("alice", "thread-1").await;
     let outcome = tokio::spawn(panicky.handle(manager.bridge(), UserMessage::new("kaboom")))
         .await
         .expect("the panic does not escape the handler");
@@ -493,7 +481,7 @@ async fn a_panicking_handler_fails_its_run_and_the_process_survives() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_task_with_a_manual_run_fails_it() {
-    let (_hub, manager, mut events) = setup("alice").await;
+    let (_hub, manager, mut events) = subscribed("alice", "thread-1").await;
     let bridge = manager.bridge();
     let task = tokio::spawn(async move {
         let run = emit!(
@@ -544,7 +532,7 @@ async fn forever(run: &Run, _msg: UserMessage) -> Result<(), AgentError> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_aborted_handler_is_cancelled_after_its_open_tool_calls() {
-    let (_hub, manager, mut events) = setup("alice").await;
+    let (_hub, manager, mut events) = subscribed("alice", "thread-1").await;
     let task = tokio::spawn(forever.handle(manager.bridge(), UserMessage::new("hi")));
 
     // Wait until both slow calls are open.
@@ -586,7 +574,7 @@ async fn an_aborted_handler_is_cancelled_after_its_open_tool_calls() {
 
 #[tokio::test]
 async fn a_dropped_handler_future_is_cancelled() {
-    let (_hub, manager, mut events) = setup("alice").await;
+    let (_hub, manager, mut events) = subscribed("alice", "thread-1").await;
     let mut future = forever.handle(manager.bridge(), UserMessage::new("hi"));
     // One poll parks it on `pending()` with two calls open; then drop it.
     assert!((&mut future).now_or_never().is_none());
@@ -602,7 +590,7 @@ async fn a_dropped_handler_future_is_cancelled() {
 
 #[tokio::test]
 async fn a_manual_run_dropped_without_agent_completed_fails() {
-    let (_hub, manager, mut events) = setup("alice").await;
+    let (_hub, manager, mut events) = subscribed("alice", "thread-1").await;
     let bridge = manager.bridge();
     let run = emit!(
         bridge,
@@ -624,7 +612,7 @@ async fn a_manual_run_dropped_without_agent_completed_fails() {
 
 #[tokio::test]
 async fn a_leaked_tool_call_is_still_closed_before_agent_completed() {
-    let (_hub, manager, mut events) = setup("alice").await;
+    let (_hub, manager, mut events) = subscribed("alice", "thread-1").await;
     let bridge = manager.bridge();
     let run = emit!(
         bridge,
@@ -660,7 +648,7 @@ async fn a_leaked_tool_call_is_still_closed_before_agent_completed() {
 
 #[tokio::test]
 async fn several_tool_calls_may_be_open_at_once() {
-    let (_hub, manager, mut events) = setup("alice").await;
+    let (_hub, manager, mut events) = subscribed("alice", "thread-1").await;
     let bridge = manager.bridge();
     let run = emit!(
         bridge,

@@ -12,7 +12,7 @@ use agentwire::server::CloseCode;
 use support::*;
 
 async fn flood(hub: &Hub, user: &str, events: usize, size: usize) {
-    let ctx = UserExecutionContext::new(UserId::new(user).unwrap(), ThreadId::new("t").unwrap());
+    let ctx = ctx(user, "t");
     let bridge = hub.factory().create_manager(&ctx).await.unwrap().bridge();
     let run = emit!(
         bridge,

@@ -102,7 +102,7 @@ async fn a_stalled_connection_is_closed_as_slow_and_never_slows_others() {
     .await;
     let mut slow = Client::connect(&t.url, "slow").await;
     let mut fast = Client::connect(&t.url, "fast").await;
-    let ctx = UserExecutionContext::new(UserId::new("slow").unwrap(), ThreadId::new("t").unwrap());
+    let ctx = ctx("slow", "t");
     let manager = t.hub.factory().create_manager(&ctx).await.unwrap();
     let bridge = manager.bridge();
     let chunk = "x".repeat(16 * 1024);

@@ -37,7 +37,7 @@ async fn start_fetcher(config: agentwire::server::ServerConfig) -> TestServer {
 }
 
 async fn emit_thoughts(hub: &Hub, user: &str, n: usize) {
-    let ctx = UserExecutionContext::new(UserId::new(user).unwrap(), ThreadId::new("t").unwrap());
+    let ctx = ctx(user, "t");
     let bridge = hub.factory().create_manager(&ctx).await.unwrap().bridge();
     let run = emit!(
         bridge,
@@ -199,7 +199,7 @@ async fn a_restarted_server_is_a_new_epoch_and_old_seqs_are_not_recovered() {
 #[tokio::test]
 async fn connect_and_close_churn_leaves_no_subscriber_behind() {
     let t = start(config()).await;
-    let ctx = UserExecutionContext::new(UserId::new("churn").unwrap(), ThreadId::new("t").unwrap());
+    let ctx = ctx("churn", "t");
     let manager = t.hub.factory().create_manager(&ctx).await.unwrap();
     for _ in 0..300 {
         let mut c = Client::connect(&t.url, "churn").await;
@@ -314,7 +314,7 @@ async fn a_peer_that_stops_reading_is_dropped_after_the_write_timeout() {
     let stalled = Client::connect(&t.url, "wes").await;
     assert_eq!(t.server.connection_count(), 1);
     // ~8 MB of events fill the socket buffers of a peer that reads nothing.
-    let ctx = UserExecutionContext::new(UserId::new("wes").unwrap(), ThreadId::new("t").unwrap());
+    let ctx = ctx("wes", "t");
     let bridge = t.hub.factory().create_manager(&ctx).await.unwrap().bridge();
     let run = emit!(
         bridge,

@@ -81,6 +81,40 @@ pub async fn sleeper(run: &Run, _msg: UserMessage) -> Result<Value, AgentError> 
     Ok(Value::Null)
 }
 
+/// A validated context for `user` on `thread`.
+pub fn ctx(user: &str, thread: &str) -> UserExecutionContext {
+    UserExecutionContext::new(
+        UserId::new(user).expect("user id"),
+        ThreadId::new(thread).expect("thread id"),
+    )
+}
+
+/// A manager of `user` on `thread` from `hub`, and a subscription to all of
+/// the user's events from then on.
+pub async fn subscribed_on(
+    hub: &Hub,
+    user: &str,
+    thread: &str,
+) -> (UserWebSocketManager, agentwire::Subscription) {
+    let manager = hub
+        .factory()
+        .create_manager(&ctx(user, thread))
+        .await
+        .expect("manager");
+    let events = manager.subscribe();
+    (manager, events)
+}
+
+/// [`subscribed_on`] a fresh hub with the default configuration.
+pub async fn subscribed(
+    user: &str,
+    thread: &str,
+) -> (Hub, UserWebSocketManager, agentwire::Subscription) {
+    let hub = Hub::builder().build().expect("default hub");
+    let (manager, events) = subscribed_on(&hub, user, thread).await;
+    (hub, manager, events)
+}
+
 pub fn auth() -> JwtAuth {
     JwtAuth::hs256(SECRET).unwrap()
 }
