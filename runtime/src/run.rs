@@ -138,6 +138,7 @@ impl Run {
 
     /// Emits a lifecycle event. It cannot fail: its large fields are cut to
     /// fit the log's `max_event_size`.
+    #[inline]
     fn emit(&self, payload: &impl Lifecycle) {
         let mut scratch = Scratch::take();
         let limit = self.log.limits().max_event_size;

@@ -45,6 +45,7 @@ pub(crate) fn head_len(event_type: &str) -> usize {
 
 /// Writes a whole frame into `out`: the head with `seq`, then `tail`.
 /// `out` needs at most [`head_len`] + `tail.len()` bytes.
+#[inline]
 pub(crate) fn push_frame(out: &mut Vec<u8>, event_type: &str, seq: u64, tail: &[u8]) {
     let (digits, from) = u64_digits(seq);
     for piece in [
@@ -100,6 +101,7 @@ thread_local! {
 }
 
 impl Scratch {
+    #[inline]
     pub(crate) fn take() -> Self {
         let mut buf = SCRATCH.try_with(Cell::take).unwrap_or_default();
         buf.clear();
@@ -108,6 +110,7 @@ impl Scratch {
 }
 
 impl Drop for Scratch {
+    #[inline]
     fn drop(&mut self) {
         if self.0.capacity() <= SCRATCH_KEPT {
             let buf = std::mem::take(&mut self.0);
@@ -128,6 +131,7 @@ impl<'s> Tail<'s> {
     /// Writes a lifecycle event. It cannot fail: its large fields are cut
     /// so that the whole envelope fits `limit` (see
     /// [the size limit](crate::events#the-size-limit)).
+    #[inline]
     pub(crate) fn lifecycle<P: Lifecycle>(
         scratch: &'s mut Scratch,
         identity: &Identity,
@@ -218,6 +222,7 @@ impl<'s> Tail<'s> {
 }
 
 /// Writes the tail up to and including the payload's `{`.
+#[inline]
 fn open(buf: &mut Vec<u8>, identity: &Identity, now: SystemTime) {
     buf.extend_from_slice(b",\"event_id\":\"");
     crate::id::write_fresh("evt", buf);
