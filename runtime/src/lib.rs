@@ -62,6 +62,7 @@ extern crate self as agentwire;
 
 mod agent;
 mod bridge;
+mod builder;
 mod context;
 mod error;
 pub mod events;
@@ -72,12 +73,12 @@ mod legacy;
 mod log;
 mod run;
 pub mod server;
+mod target;
 mod wire;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
-pub(crate) use __private as private;
 
 pub use agent::{Agent, AgentError, RunOutcome};
 pub use bridge::AgentBridge;
