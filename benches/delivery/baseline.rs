@@ -21,7 +21,9 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, 
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
-use crate::{server_ws_config, BATCH, QUEUE};
+use crate::burst::{THOUGHTS, TOOL_CALLS};
+use crate::served::{Completed, Thinking, ToolCompleted, ToolExecuting};
+use crate::{server_ws_config, BATCH, QUEUE, REASONING};
 
 pub(crate) struct BaseRegistry {
     users: Mutex<HashMap<String, Arc<BaseUser>>>,
@@ -105,11 +107,73 @@ async fn base_connection(stream: TcpStream, registry: Arc<BaseRegistry>) {
     let (sink, mut source) = ws.split();
     let writer = tokio::spawn(base_write(sink, rx, hello));
     while let Some(Ok(message)) = source.next().await {
-        if message.is_close() {
-            break;
+        match message {
+            Message::Close(_) => break,
+            Message::Text(text) => {
+                // A `user_message` starts a run on a task of its own.
+                let Ok(message) = serde_json::from_str::<serde_json::Value>(text.as_str()) else {
+                    continue;
+                };
+                if message["type"] == "user_message" && message["payload"]["content"].is_string()
+                {
+                    tokio::spawn(base_agent(user.clone()));
+                }
+            }
+            _ => {}
         }
     }
     writer.abort();
+}
+
+/// The bench agent's run, written by hand: the same events as
+/// [`bench_agent`](crate::burst::bench_agent), without sleeping.
+async fn base_agent(user: Arc<BaseUser>) {
+    #[derive(Serialize)]
+    struct Empty {}
+    let run = BaseRun::new(&user.name);
+    user.send(&run, "agent_started", &Empty {});
+    for _ in 0..THOUGHTS {
+        user.send(
+            &run,
+            "agent_thinking",
+            &Thinking {
+                reasoning: REASONING,
+            },
+        );
+    }
+    for _ in 0..TOOL_CALLS {
+        let call_id = base_id("call");
+        let started = Instant::now();
+        user.send(
+            &run,
+            "tool_executing",
+            &ToolExecuting {
+                tool_call_id: &call_id,
+                tool_name: "search",
+                parameters: serde_json::json!({ "q": "gpu prices" }),
+            },
+        );
+        user.send(
+            &run,
+            "tool_completed",
+            &ToolCompleted {
+                tool_call_id: &call_id,
+                tool_name: "search",
+                status: "success",
+                result: serde_json::json!({ "hits": 3 }),
+                execution_time_ms: started.elapsed().as_millis() as u64,
+            },
+        );
+    }
+    user.send(
+        &run,
+        "agent_completed",
+        &Completed {
+            status: "completed",
+            result: serde_json::json!({ "answer": "done" }),
+            execution_time_ms: run.started.elapsed().as_millis() as u64,
+        },
+    );
 }
 
 type ServerSink = futures_util::stream::SplitSink<WebSocketStream<TcpStream>, Message>;

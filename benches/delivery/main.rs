@@ -18,6 +18,7 @@
 //! 127.0.0.1 is used.
 
 mod baseline;
+mod burst;
 mod load;
 mod memory;
 mod report;
@@ -93,6 +94,10 @@ const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "fanout_1k",
         rows: scenarios::fanout_1k,
+    },
+    Scenario {
+        name: "burst",
+        rows: burst::rows,
     },
     Scenario {
         name: "tabs_10",

@@ -51,10 +51,15 @@ pub(crate) fn both<T: Clone>(
     out
 }
 
-/// CPU time of the server runtime's threads so far (from
-/// /proc/self/task/*/stat, in clock ticks of 10 ms): the server side's cost,
-/// emitting included, whatever the load generator costs.
+/// CPU time of the server runtime's threads so far: the server side's
+/// cost, emitting included, whatever the load generator costs.
 fn server_cpu() -> Duration {
+    threads_cpu("server")
+}
+
+/// CPU time so far of this process's threads named `name` (a runtime's
+/// workers; from /proc/self/task/*/stat, in clock ticks of 10 ms).
+pub(crate) fn threads_cpu(name: &str) -> Duration {
     let mut ticks = 0;
     for task in std::fs::read_dir("/proc/self/task")
         .into_iter()
@@ -69,7 +74,7 @@ fn server_cpu() -> Duration {
         let Some((head, rest)) = stat.rsplit_once(')') else {
             continue;
         };
-        if !head.ends_with("(server") {
+        if !head.strip_suffix(name).is_some_and(|h| h.ends_with('(')) {
             continue;
         }
         let fields: Vec<&str> = rest.split_whitespace().collect();
@@ -92,7 +97,7 @@ struct Throughput {
 }
 
 /// A fresh pair of runtimes and a fresh server for one repetition.
-fn repetition<T>(kind: Kind, body: impl FnOnce(&Runtime, &Runtime, &Served) -> T) -> T {
+pub(crate) fn repetition<T>(kind: Kind, body: impl FnOnce(&Runtime, &Runtime, &Served) -> T) -> T {
     let server_rt = runtime("server");
     let client_rt = runtime("client");
     let served = server_rt.block_on(Served::start(kind));

@@ -29,7 +29,10 @@ impl Served {
         let addr = listener.local_addr().unwrap();
         let target = match kind {
             Kind::Agentwire => {
-                let hub = Hub::builder().build().unwrap();
+                let hub = Hub::builder()
+                    .agent(crate::burst::bench_agent)
+                    .build()
+                    .unwrap();
                 let server = hub
                     .serve(listener, ServerConfig::new(auth()))
                     .await
@@ -77,30 +80,30 @@ pub(crate) struct Started<'a> {
 
 #[derive(Serialize)]
 pub(crate) struct Thinking<'a> {
-    reasoning: &'a str,
+    pub(crate) reasoning: &'a str,
 }
 
 #[derive(Serialize)]
 pub(crate) struct ToolExecuting<'a> {
-    tool_call_id: &'a str,
-    tool_name: &'a str,
-    parameters: Value,
+    pub(crate) tool_call_id: &'a str,
+    pub(crate) tool_name: &'a str,
+    pub(crate) parameters: Value,
 }
 
 #[derive(Serialize)]
 pub(crate) struct ToolCompleted<'a> {
-    tool_call_id: &'a str,
-    tool_name: &'a str,
-    status: &'a str,
-    result: Value,
-    execution_time_ms: u64,
+    pub(crate) tool_call_id: &'a str,
+    pub(crate) tool_name: &'a str,
+    pub(crate) status: &'a str,
+    pub(crate) result: Value,
+    pub(crate) execution_time_ms: u64,
 }
 
 #[derive(Serialize)]
 pub(crate) struct Completed<'a> {
-    status: &'a str,
-    result: Value,
-    execution_time_ms: u64,
+    pub(crate) status: &'a str,
+    pub(crate) result: Value,
+    pub(crate) execution_time_ms: u64,
 }
 
 impl Producer {
