@@ -114,9 +114,11 @@ async fn base_connection(stream: TcpStream, registry: Arc<BaseRegistry>) {
                 let Ok(message) = serde_json::from_str::<serde_json::Value>(text.as_str()) else {
                     continue;
                 };
-                if message["type"] == "user_message" && message["payload"]["content"].is_string()
-                {
-                    tokio::spawn(base_agent(user.clone()));
+                if let (Some("user_message"), Some(content)) = (
+                    message["type"].as_str(),
+                    message["payload"]["content"].as_str(),
+                ) {
+                    tokio::spawn(base_agent(user.clone(), content.to_owned()));
                 }
             }
             _ => {}
@@ -127,9 +129,10 @@ async fn base_connection(stream: TcpStream, registry: Arc<BaseRegistry>) {
 
 /// The bench agent's run, written by hand: the same events as
 /// [`bench_agent`](crate::burst::bench_agent), without sleeping.
-async fn base_agent(user: Arc<BaseUser>) {
+async fn base_agent(user: Arc<BaseUser>, content: String) {
     #[derive(Serialize)]
     struct Empty {}
+    crate::burst::run_started(&content);
     let run = BaseRun::new(&user.name);
     user.send(&run, "agent_started", &Empty {});
     for _ in 0..THOUGHTS {
@@ -170,7 +173,7 @@ async fn base_agent(user: Arc<BaseUser>) {
         "agent_completed",
         &Completed {
             status: "completed",
-            result: serde_json::json!({ "answer": "done" }),
+            result: serde_json::json!({ "answer": "done", "t": crate::now_ns() }),
             execution_time_ms: run.started.elapsed().as_millis() as u64,
         },
     );

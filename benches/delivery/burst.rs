@@ -4,6 +4,7 @@
 //! Each run emits [`RUN_EVENTS`] events without sleeping: an `#[agent]` for
 //! agentwire, one spawned task per run for the baseline.
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use agentwire::prelude::*;
@@ -12,10 +13,10 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::load::{connect_many, Ws};
+use crate::load::{connect_many, stamp_of, Ws};
 use crate::report::{Goal, Row};
 use crate::scenarios::{both, repetition, threads_cpu};
-use crate::{credentials, deadline, Kind, REASONING};
+use crate::{credentials, deadline, now_ns, Kind, REASONING};
 
 pub(crate) const BURST_USERS: usize = 1_000;
 pub(crate) const BURST_RUNS: usize = 5;
@@ -25,12 +26,31 @@ pub(crate) const RUN_EVENTS: usize = 26;
 pub(crate) const THOUGHTS: usize = 20;
 pub(crate) const TOOL_CALLS: usize = 2;
 
-pub(crate) const USER_MESSAGE: &str =
-    r#"{"type":"user_message","payload":{"content":"find GPU prices"}}"#;
+/// A `user_message` whose content is its send stamp (ns, [`now_ns`]): the
+/// servers run in this process, so a run can tell how long it waited.
+fn user_message() -> String {
+    format!(
+        r#"{{"type":"user_message","payload":{{"content":"{}"}}}}"#,
+        now_ns()
+    )
+}
+
+/// Where a run's latency goes, in µs: message sent → run started (reading,
+/// spawning, scheduling), and `agent_completed` made → received (queue,
+/// writer, socket, client).
+static STARTS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// Called by both servers' runs as they start.
+pub(crate) fn run_started(content: &str) {
+    let sent: u64 = content.parse().unwrap_or(0);
+    let wait = (now_ns().saturating_sub(sent) / 1000) as u32;
+    STARTS.lock().unwrap().push(wait);
+}
 
 /// The bench's agent: the events of a run, as fast as they can be emitted.
 #[agent(name = "bench")]
-pub(crate) async fn bench_agent(run: &Run, _msg: UserMessage) -> Result<Value, AgentError> {
+pub(crate) async fn bench_agent(run: &Run, msg: UserMessage) -> Result<Value, AgentError> {
+    run_started(&msg.content);
     for _ in 0..THOUGHTS {
         emit!(
             run,
@@ -54,7 +74,7 @@ pub(crate) async fn bench_agent(run: &Run, _msg: UserMessage) -> Result<Value, A
             }
         );
     }
-    Ok(json!({ "answer": "done" }))
+    Ok(json!({ "answer": "done", "t": now_ns() }))
 }
 
 fn is_completed(text: &str) -> bool {
@@ -64,12 +84,13 @@ fn is_completed(text: &str) -> bool {
 
 /// The tab that sends: each message once the previous run has completed;
 /// returns when its last event arrived and each run's latency in µs.
-async fn sender(mut ws: Ws, mut go: watch::Receiver<bool>) -> (Instant, Vec<u32>) {
+async fn sender(mut ws: Ws, mut go: watch::Receiver<bool>) -> (Instant, Vec<u32>, Vec<u32>) {
     let _ = go.wait_for(|go| *go).await;
     let mut latencies = Vec::with_capacity(BURST_RUNS);
+    let mut deliveries = Vec::with_capacity(BURST_RUNS);
     for run in 0..BURST_RUNS {
         let sent = Instant::now();
-        ws.send(Message::text(USER_MESSAGE)).await.expect("send");
+        ws.send(Message::text(user_message())).await.expect("send");
         let mut events = 0;
         loop {
             match ws.next().await {
@@ -77,6 +98,9 @@ async fn sender(mut ws: Ws, mut go: watch::Receiver<bool>) -> (Instant, Vec<u32>
                     events += 1;
                     if is_completed(text.as_str()) {
                         latencies.push(sent.elapsed().as_micros() as u32);
+                        let event: Value = serde_json::from_str(text.as_str()).expect("json");
+                        let made = stamp_of(&event).expect("a stamped agent_completed");
+                        deliveries.push((now_ns().saturating_sub(made) / 1000) as u32);
                         break;
                     }
                 }
@@ -86,7 +110,7 @@ async fn sender(mut ws: Ws, mut go: watch::Receiver<bool>) -> (Instant, Vec<u32>
         }
         assert_eq!(events, RUN_EVENTS, "run {run}");
     }
-    (Instant::now(), latencies)
+    (Instant::now(), latencies, deliveries)
 }
 
 /// The other tab: watches every event of the user's runs.
@@ -108,6 +132,10 @@ pub(crate) struct Burst {
     rate: f64,
     p50_us: f64,
     p99_us: f64,
+    start_p50_us: f64,
+    start_p99_us: f64,
+    deliver_p50_us: f64,
+    deliver_p99_us: f64,
     server_ns: f64,
     client_ns: f64,
     /// Load generator CPU as a share of one core over the measured time.
@@ -134,36 +162,47 @@ fn burst(kind: Kind) -> Burst {
         std::thread::sleep(Duration::from_millis(100));
         let server_cpu = threads_cpu("server");
         let client_cpu = threads_cpu("client");
+        STARTS.lock().unwrap().clear();
         let start = Instant::now();
         go_tx.send_replace(true);
-        let (end, mut latencies) = client_rt.block_on(deadline("burst", async {
+        let (end, mut latencies, mut deliveries) = client_rt.block_on(deadline("burst", async {
             let mut end = start;
             let mut latencies = Vec::with_capacity(BURST_USERS * BURST_RUNS);
+            let mut deliveries = Vec::with_capacity(BURST_USERS * BURST_RUNS);
             for s in senders {
-                let (at, l) = s.await.expect("sender");
+                let (at, l, d) = s.await.expect("sender");
                 end = end.max(at);
                 latencies.extend(l);
+                deliveries.extend(d);
             }
             for w in watchers {
                 end = end.max(w.await.expect("watcher"));
             }
-            (end, latencies)
+            (end, latencies, deliveries)
         }));
+        let mut starts = std::mem::take(&mut *STARTS.lock().unwrap());
         let server_cpu = threads_cpu("server") - server_cpu;
         let client_cpu = threads_cpu("client") - client_cpu;
         let elapsed = (end - start).as_secs_f64();
         let delivered = (BURST_USERS * 2 * BURST_RUNS * RUN_EVENTS) as f64;
-        latencies.sort_unstable();
-        let pct = |p: usize| f64::from(latencies[(latencies.len() - 1) * p / 100]);
         Burst {
             rate: delivered / elapsed,
-            p50_us: pct(50),
-            p99_us: pct(99),
+            p50_us: percentile(&mut latencies, 50),
+            p99_us: percentile(&mut latencies, 99),
+            start_p50_us: percentile(&mut starts, 50),
+            start_p99_us: percentile(&mut starts, 99),
+            deliver_p50_us: percentile(&mut deliveries, 50),
+            deliver_p99_us: percentile(&mut deliveries, 99),
             server_ns: server_cpu.as_nanos() as f64 / delivered,
             client_ns: client_cpu.as_nanos() as f64 / delivered,
             client_share: client_cpu.as_secs_f64() / elapsed * 100.0,
         }
     })
+}
+
+pub(crate) fn percentile(xs: &mut [u32], p: usize) -> f64 {
+    xs.sort_unstable();
+    f64::from(xs[(xs.len() - 1) * p / 100])
 }
 
 /// `burst`: delivered events/s, run latency p50/p99, CPU per event.
@@ -173,6 +212,10 @@ pub(crate) fn rows(reps: usize) -> Vec<Row> {
         Row::median("burst", "events/s", &sides, |b| b.rate, Goal::RatioAtLeast(1.0)),
         Row::median("burst_p50", "µs", &sides, |b| b.p50_us, Goal::RatioAtMost(1.2)),
         Row::median("burst_p99", "µs", &sides, |b| b.p99_us, Goal::RatioAtMost(1.0)),
+        Row::median("burst_start_p50", "µs", &sides, |b| b.start_p50_us, Goal::None),
+        Row::median("burst_start_p99", "µs", &sides, |b| b.start_p99_us, Goal::None),
+        Row::median("burst_deliver_p50", "µs", &sides, |b| b.deliver_p50_us, Goal::None),
+        Row::median("burst_deliver_p99", "µs", &sides, |b| b.deliver_p99_us, Goal::None),
         Row::median("burst_cpu", "ns/event", &sides, |b| b.server_ns, Goal::None),
         Row::median(
             "burst_client_cpu",
