@@ -71,6 +71,7 @@ mod hub;
 mod id;
 mod legacy;
 mod log;
+mod queue;
 mod run;
 pub mod server;
 mod target;

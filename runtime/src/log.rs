@@ -15,12 +15,13 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::future::poll_fn;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
+use crate::queue;
 use crate::wire;
 use crate::UserId;
 
@@ -31,20 +32,9 @@ pub(crate) struct Frame {
     pub(crate) text: Utf8Bytes,
 }
 
-/// What a subscriber's queue shares with the log: the bytes waiting in it,
-/// and whether the log dropped it for falling behind (its sender is dropped
-/// at the same time).
-#[derive(Default)]
-struct Pending {
-    bytes: AtomicUsize,
-    overflowed: AtomicBool,
-}
-
 struct Subscriber {
     id: u64,
-    tx: mpsc::Sender<Frame>,
-    pending: Arc<Pending>,
-    max_bytes: usize,
+    tx: queue::Sender,
 }
 
 struct LogState {
@@ -185,9 +175,14 @@ impl UserLog {
             text: utf8(buf),
         };
         let len = frame.text.len();
+        // A queue the frame would take over a bound is dropped (and marked
+        // so), as is one whose receiver is gone.
+        state.subscribers.retain(|sub| sub.tx.push(&frame).is_ok());
         let mut evicted = None;
         if self.limits.replay_events > 0 {
-            state.replay.push_back(frame.clone());
+            // The replay buffer keeps the frame itself: no extra reference
+            // (nor, for a frame nobody else holds, a shared header) is made.
+            state.replay.push_back(frame);
             state.replay_bytes += len;
             while state.replay.len() > self.limits.replay_events
                 || state.replay_bytes > self.limits.replay_bytes
@@ -200,24 +195,9 @@ impl UserLog {
                 // large frame may push out several, the rest freed here.
                 evicted = Some(old);
             }
+        } else {
+            evicted = Some(frame);
         }
-        state.subscribers.retain(|sub| {
-            // Relaxed is enough: the channel orders each add before the
-            // receiver's subtract of the same frame.
-            let queued = sub.pending.bytes.fetch_add(len, Ordering::Relaxed);
-            if queued.saturating_add(len) > sub.max_bytes {
-                sub.pending.overflowed.store(true, Ordering::Release);
-                return false;
-            }
-            match sub.tx.try_send(frame.clone()) {
-                Ok(()) => true,
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    sub.pending.overflowed.store(true, Ordering::Release);
-                    false
-                }
-                Err(mpsc::error::TrySendError::Closed(_)) => false,
-            }
-        });
         drop(state);
         drop(evicted);
         seq
@@ -231,8 +211,7 @@ impl UserLog {
         resume: Option<Resume<'_>>,
         limit: QueueLimit,
     ) -> Attached {
-        let (tx, rx) = mpsc::channel(limit.events.max(1));
-        let pending = Arc::new(Pending::default());
+        let (tx, rx) = queue::channel(limit);
         self.touch(clock_ms());
         let mut state = self.lock();
         let (recovery, replay) = match resume {
@@ -244,12 +223,7 @@ impl UserLog {
         };
         let id = state.next_subscriber;
         state.next_subscriber += 1;
-        state.subscribers.push(Subscriber {
-            id,
-            tx,
-            pending: pending.clone(),
-            max_bytes: limit.bytes,
-        });
+        state.subscribers.push(Subscriber { id, tx });
         let seq = state.last_seq;
         drop(state);
         Attached {
@@ -259,10 +233,21 @@ impl UserLog {
             replay,
             queue: Queue {
                 rx,
-                pending,
                 log: Arc::downgrade(self),
                 id,
             },
+        }
+    }
+
+    /// Makes subscriber `id` the last one each event is handed to. Its
+    /// reader is then woken last, and a scheduler that runs the task woken
+    /// last first (tokio's) serves it right after the emitter: the tab that
+    /// started a run sees it first.
+    fn focus(&self, id: u64) {
+        let mut state = self.lock();
+        if let Some(i) = state.subscribers.iter().position(|s| s.id == id) {
+            let sub = state.subscribers.remove(i);
+            state.subscribers.push(sub);
         }
     }
 
@@ -326,8 +311,7 @@ impl LogState {
 /// as frames are taken, and unsubscribes from the log when dropped so a
 /// closed connection costs the log nothing.
 pub(crate) struct Queue {
-    rx: mpsc::Receiver<Frame>,
-    pending: Arc<Pending>,
+    rx: queue::Receiver,
     /// Weak, so a subscriber alone never keeps a log from being forgotten
     /// once it is idle (its registration does that while it lives).
     log: Weak<UserLog>,
@@ -338,41 +322,49 @@ impl Queue {
     /// The next frame; `None` once the queue is dropped by the log (for
     /// overflow, see [`Self::overflowed`]) or the log is gone, and empty.
     pub(crate) async fn recv(&mut self) -> Option<Frame> {
-        let frame = self.rx.recv().await?;
-        self.taken(frame.text.len());
-        Some(frame)
+        poll_fn(|cx| self.rx.poll_recv(cx)).await
     }
 
     /// Appends up to `limit` frames to `buf`, waiting for at least one;
     /// returns how many (0 when [`Self::recv`] would give `None`).
-    /// Cancel-safe, like the channel's own.
+    /// Cancel-safe.
+    #[allow(dead_code, reason = "the in-process face of poll_recv_many")]
     pub(crate) async fn recv_many(&mut self, buf: &mut Vec<Frame>, limit: usize) -> usize {
-        let start = buf.len();
-        let n = self.rx.recv_many(buf, limit).await;
-        let bytes = buf[start..].iter().map(|f| f.text.len()).sum();
-        self.taken(bytes);
-        n
+        poll_fn(|cx| self.rx.poll_recv_many(cx, buf, limit)).await
+    }
+
+    /// [`Self::recv_many`] as a poll.
+    pub(crate) fn poll_recv_many(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut Vec<Frame>,
+        limit: usize,
+    ) -> std::task::Poll<usize> {
+        self.rx.poll_recv_many(cx, buf, limit)
     }
 
     /// A frame if one is waiting.
     pub(crate) fn try_recv(&mut self) -> Option<Frame> {
-        let frame = self.rx.try_recv().ok()?;
-        self.taken(frame.text.len());
-        Some(frame)
+        self.rx.try_recv()
     }
 
     /// Whether the log dropped this queue for falling behind.
     pub(crate) fn overflowed(&self) -> bool {
-        self.pending.overflowed.load(Ordering::Acquire)
+        self.rx.overflowed()
     }
 
     /// Frames waiting.
+    #[allow(dead_code, reason = "used by tests")]
     pub(crate) fn len(&self) -> usize {
         self.rx.len()
     }
 
-    fn taken(&self, bytes: usize) {
-        self.pending.bytes.fetch_sub(bytes, Ordering::Relaxed);
+    /// Hands this subscriber each event after the log's others (see
+    /// [`UserLog::focus`]).
+    pub(crate) fn focus(&self) {
+        if let Some(log) = self.log.upgrade() {
+            log.focus(self.id);
+        }
     }
 }
 
@@ -789,7 +781,7 @@ mod tests {
             }
         }
         assert!(!reader.queue.overflowed());
-        assert_eq!(reader.queue.pending.bytes.load(Ordering::Relaxed), 0);
+        assert_eq!(reader.queue.rx.bytes(), 0);
         assert!(slow.queue.overflowed());
         assert_eq!(log.subscriber_count(), 2);
         let mut got = Vec::new();
@@ -1082,7 +1074,7 @@ mod tests {
                     shown.received.push(frame.text.as_str().to_owned());
                 }
                 conn.queued = (0, 0);
-                let bytes = conn.attached.queue.pending.bytes.load(Ordering::Relaxed);
+                let bytes = conn.attached.queue.rx.bytes();
                 assert!(conn.overflowed || bytes == 0, "{bytes} bytes left");
                 assert_eq!(conn.attached.queue.overflowed(), conn.overflowed);
                 if conn.overflowed {
