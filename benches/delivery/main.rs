@@ -40,7 +40,7 @@ const SECRET: &str = "delivery-bench-secret";
 const DEADLINE: Duration = Duration::from_secs(90);
 
 // Server settings shared by agentwire (its defaults) and the baseline.
-pub(crate) const READ_BUFFER: usize = 4 * 1024;
+pub(crate) const READ_BUFFER: usize = 1024;
 pub(crate) const WRITE_BUFFER: usize = 8 * 1024;
 pub(crate) const MAX_MESSAGE: usize = 64 * 1024;
 pub(crate) const QUEUE: usize = 1024;

@@ -337,7 +337,7 @@ impl Queue {
     pub(crate) fn poll_recv_many(
         &mut self,
         cx: &mut std::task::Context<'_>,
-        buf: &mut Vec<Frame>,
+        buf: &mut impl Extend<Frame>,
         limit: usize,
     ) -> std::task::Poll<usize> {
         self.rx.poll_recv_many(cx, buf, limit)

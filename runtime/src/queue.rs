@@ -122,7 +122,7 @@ impl Receiver {
     pub(crate) fn poll_recv_many(
         &mut self,
         cx: &mut Context<'_>,
-        buf: &mut Vec<Frame>,
+        buf: &mut impl Extend<Frame>,
         limit: usize,
     ) -> Poll<usize> {
         let mut state = self.0.lock();

@@ -1,35 +1,32 @@
 //! One WebSocket connection after the handshake: the per-user cap, the
-//! subscription to the user's log, then a reader (this task) and a single
-//! writer task that owns the socket's write half.
+//! subscription to the user's log, then one task that reads the client's
+//! messages and writes the user's events.
 
+use std::future::{poll_fn, Future};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
-use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::StreamExt;
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::WebSocketStream;
 
 use super::handshake::Accepted;
 use super::protocol::Hello;
-use super::reader::Reader;
-use super::writer::{self, Control, Outbound};
+use super::reader::{instant_of, RateLimit, Reader};
+use super::tasks::stopped;
+use super::writer::{self, Control, Out};
 use super::{CloseCode, Shared};
 use crate::log::{QueueLimit, Resume, UserLog};
 use crate::ConnectionId;
 
 pub(crate) type Socket = WebSocketStream<TokioIo<Upgraded>>;
-pub(crate) type Sink = SplitSink<Socket, Message>;
-pub(crate) type Source = SplitStream<Socket>;
 
-/// Server-originated frames (pongs, errors, pings) waiting for the writer.
-const CONTROL_CAPACITY: usize = 32;
 /// How long to wait for the peer's close reply after sending ours.
 const CLOSE_LINGER: Duration = Duration::from_secs(2);
 
@@ -61,15 +58,18 @@ pub(crate) async fn run(shared: Arc<Shared>, mut ws: Socket, accepted: Accepted)
             user_id = %accepted.user,
             "connection over the per-user cap closed with 4009"
         );
-        let close = ws.close(Some(close_frame(CloseCode::OverConnectionCap)));
+        // Boxed, as every rarely taken path below: the task's future stays
+        // the size of what an open connection needs.
+        let close = Box::pin(ws.close(Some(close_frame(CloseCode::OverConnectionCap))));
         let _ = tokio::time::timeout(CLOSE_LINGER, close).await;
         return;
     }
+    drop(log);
     let resume = accepted.resume.as_ref().map(|r| Resume {
         since: r.since,
         epoch: r.epoch.as_deref(),
     });
-    let attached = log.attach(
+    let attached = _slot.0.attach(
         resume,
         QueueLimit {
             events: cfg.queue_capacity,
@@ -93,52 +93,112 @@ pub(crate) async fn run(shared: Arc<Shared>, mut ws: Socket, accepted: Accepted)
         recovery: recovery.map(|r| (r.recovered, r.missed)),
     }
     .to_frame();
-    let (sink, mut source) = ws.split();
-    let (control_tx, control_rx) = mpsc::channel(CONTROL_CAPACITY);
-    let mut writer = tokio::spawn(writer::run(
-        sink,
-        Outbound {
-            hello,
-            replay: attached.replay,
-            events: attached.queue,
-            control: control_rx,
-            stop: shared.stop_connections.subscribe(),
-            write_timeout: cfg.write_timeout,
-        },
-    ));
-    let reader = Reader {
-        shared: &shared,
-        user: &accepted.user,
-        control: &control_tx,
-        expires_at: accepted.expires_at,
+    let mut out = Out::new(attached.queue, cfg.write_timeout);
+    let first = std::iter::once(Message::text(hello))
+        .chain(attached.replay.into_iter().map(|f| Message::Text(f.text)));
+    let end = match Box::pin(out.write_first(&mut ws, first)).await {
+        Ok(()) => serve(&shared, &mut ws, &accepted, &mut out).await,
+        Err(end) => Ended::Writing(end),
     };
-    let Err(end) = reader.run(&mut source, &mut writer).await;
-    log_end(&accepted, &connection, &end);
-    if let End::Close(code) = end {
-        // Waits for room rather than losing the goodbye; a writer stuck
-        // that long is past its own write timeout and gone.
-        let send = control_tx.send(Control::Close(code));
-        let _ = tokio::time::timeout(cfg.write_timeout, send).await;
-    }
-    drop(control_tx);
-    // Let the writer send the close frame, and the peer answer it, before
-    // the socket goes away.
-    let linger = async {
-        // The reader may have seen the writer end already.
-        if !writer.is_finished() {
-            let _ = (&mut writer).await;
+    let end = match end {
+        Ended::Reading(end) => {
+            log_end(&accepted, &connection, &end);
+            end
         }
-        while let Some(Ok(message)) = source.next().await {
+        Ended::Writing(end) => {
+            writer::log_end(&end);
+            log_end(&accepted, &connection, &End::Gone);
+            end
+        }
+    };
+    drop(out);
+    // Say goodbye when the peer can still hear it, and let it answer
+    // before the socket goes away.
+    let linger = Box::pin(async {
+        if let End::Close(code) = end {
+            writer::say_goodbye(&mut ws, code, cfg.write_timeout).await;
+        }
+        while let Some(Ok(message)) = ws.next().await {
             if message.is_close() {
                 break;
             }
         }
+    });
+    let _ = tokio::time::timeout(cfg.write_timeout + CLOSE_LINGER, linger).await;
+}
+
+/// Which side ended the connection, and why.
+enum Ended {
+    Reading(End),
+    Writing(End),
+}
+
+/// What woke the connection.
+enum Step {
+    Read(Option<Result<Message, tungstenite::Error>>),
+    Timer,
+    Stop,
+    Ended(End),
+}
+
+/// Reads, writes and keeps time on one task: events and replies go out as
+/// the socket takes them while client messages are read, without a second
+/// task or a lock around the socket.
+async fn serve(shared: &Arc<Shared>, ws: &mut Socket, accepted: &Accepted, out: &mut Out) -> Ended {
+    let cfg = &shared.config;
+    let mut reader = Reader {
+        shared,
+        user: &accepted.user,
+        limit: RateLimit::new(cfg.rate_per_second, cfg.rate_burst),
     };
-    if tokio::time::timeout(cfg.write_timeout + CLOSE_LINGER, linger)
-        .await
-        .is_err()
-    {
-        writer.abort();
+    let mut last_heard = Instant::now();
+    let expires = instant_of(accepted.expires_at);
+    let mut next_ping = tokio::time::Instant::now() + cfg.ping_interval;
+    // One timer for both the token's expiry and the next ping.
+    let timer = tokio::time::sleep_until(next_ping.min(expires));
+    tokio::pin!(timer);
+    let mut stop = shared.stop_connections.subscribe();
+    let stopping = stopped(&mut stop);
+    tokio::pin!(stopping);
+    loop {
+        let step = poll_fn(|cx| {
+            if stopping.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Step::Stop);
+            }
+            if timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Step::Timer);
+            }
+            if let Poll::Ready(end) = out.poll_write(ws, cx) {
+                return Poll::Ready(Step::Ended(end));
+            }
+            ws.poll_next_unpin(cx).map(Step::Read)
+        })
+        .await;
+        match step {
+            Step::Read(message) => {
+                last_heard = Instant::now();
+                if let Err(end) = reader.receive(message, out).await {
+                    return Ended::Reading(end);
+                }
+            }
+            Step::Timer => {
+                let now = tokio::time::Instant::now();
+                if now >= expires {
+                    return Ended::Reading(End::Close(CloseCode::TokenExpired));
+                }
+                if now >= next_ping {
+                    if last_heard.elapsed() > cfg.ping_interval + cfg.pong_timeout {
+                        return Ended::Reading(End::Close(CloseCode::Policy));
+                    }
+                    out.reply(Control::Ping);
+                    next_ping = now + cfg.ping_interval;
+                }
+                timer.as_mut().reset(next_ping.min(expires));
+            }
+            // Write what is already queued, then say goodbye.
+            Step::Stop => return Ended::Writing(Box::pin(out.finish(ws)).await),
+            Step::Ended(end) => return Ended::Writing(end),
+        }
     }
 }
 

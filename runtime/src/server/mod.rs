@@ -216,7 +216,10 @@ impl ServerConfig {
             pong_timeout: Duration::from_secs(30),
             rate_per_second: 10,
             rate_burst: 20,
-            read_buffer: 4 * 1024,
+            // Clients send small JSON messages; a larger one grows the
+            // buffer to its size as its header is read. Every idle
+            // connection holds this much.
+            read_buffer: 1024,
             write_buffer: 8 * 1024,
         }
     }

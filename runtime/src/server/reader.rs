@@ -1,23 +1,18 @@
-//! A connection's reader: client messages, pings, the rate limit and the
-//! token's expiry. It ends with a typed reason; the writer says goodbye.
+//! A connection's inbound side: client messages and the rate limit.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use futures_util::StreamExt;
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::{self, Message};
 
-use super::conn::{End, Source};
+use super::conn::End;
 use super::protocol::{self, ClientError, ErrorCode, Inbound};
-use super::writer::Control;
+use super::writer::{Control, Out};
 use super::{runs, CloseCode, Shared};
 use crate::UserId;
 
 /// Inbound messages allowed per connection: a token bucket.
-struct RateLimit {
+pub(crate) struct RateLimit {
     tokens: f64,
     per_second: f64,
     burst: f64,
@@ -25,7 +20,7 @@ struct RateLimit {
 }
 
 impl RateLimit {
-    fn new(per_second: u32, burst: u32) -> Self {
+    pub(crate) fn new(per_second: u32, burst: u32) -> Self {
         RateLimit {
             tokens: f64::from(burst),
             per_second: f64::from(per_second),
@@ -51,79 +46,44 @@ impl RateLimit {
 pub(crate) struct Reader<'a> {
     pub(crate) shared: &'a Arc<Shared>,
     pub(crate) user: &'a UserId,
-    pub(crate) control: &'a mpsc::Sender<Control>,
-    pub(crate) expires_at: SystemTime,
+    pub(crate) limit: RateLimit,
 }
 
 impl Reader<'_> {
-    /// Reads until the connection should end, and says why.
-    pub(crate) async fn run(
-        &self,
-        source: &mut Source,
-        writer: &mut JoinHandle<()>,
-    ) -> Result<Infallible, End> {
-        let cfg = &self.shared.config;
-        let mut limit = RateLimit::new(cfg.rate_per_second, cfg.rate_burst);
-        let mut pings = tokio::time::interval(cfg.ping_interval);
-        pings.tick().await;
-        let mut last_heard = Instant::now();
-        let expiry = tokio::time::sleep_until(instant_of(self.expires_at));
-        tokio::pin!(expiry);
-        loop {
-            tokio::select! {
-                // The writer ended on its own: the peer is gone or was
-                // told why.
-                _ = &mut *writer => return Err(End::Gone),
-                _ = &mut expiry => return Err(End::Close(CloseCode::TokenExpired)),
-                _ = pings.tick() => {
-                    if last_heard.elapsed() > cfg.ping_interval + cfg.pong_timeout {
-                        return Err(End::Close(CloseCode::Policy));
-                    }
-                    let _ = self.control.try_send(Control::Ping);
-                }
-                message = source.next() => {
-                    last_heard = Instant::now();
-                    self.receive(message, &mut limit).await?;
-                }
-            }
-        }
-    }
-
-    async fn receive(
-        &self,
+    /// Handles one inbound message; replies go out through `out`.
+    pub(crate) async fn receive(
+        &mut self,
         message: Option<Result<Message, tungstenite::Error>>,
-        limit: &mut RateLimit,
+        out: &mut Out,
     ) -> Result<(), End> {
         let text = match message.ok_or(End::Gone)?.map_err(read_error)? {
             Message::Text(text) => text,
             Message::Binary(_) => {
-                limit.take()?;
+                self.limit.take()?;
                 let err = ClientError::new(ErrorCode::Unsupported, "send JSON in text frames");
-                self.reply(err.to_frame());
+                out.reply(Control::Text(err.to_frame()));
                 return Ok(());
             }
             Message::Close(_) => return Err(End::Close(CloseCode::Normal)),
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => return Ok(()),
         };
-        limit.take()?;
+        self.limit.take()?;
         let reply = match protocol::parse(text.as_str()) {
             Ok(Inbound::Ping) => Some(protocol::PONG.to_owned()),
-            Ok(Inbound::UserMessage(message)) => runs::start(self.shared, self.user, message)
-                .await
-                .err()
-                .map(|e| e.to_frame()),
+            Ok(Inbound::UserMessage(message)) => {
+                // The tab that starts a run is served first when it emits.
+                out.focus();
+                runs::start(self.shared, self.user, message)
+                    .await
+                    .err()
+                    .map(|e| e.to_frame())
+            }
             Err(e) => Some(e.to_frame()),
         };
         if let Some(reply) = reply {
-            self.reply(reply);
+            out.reply(Control::Text(reply));
         }
         Ok(())
-    }
-
-    /// Replies are dropped if the writer is this far behind: the client is
-    /// not reading them either.
-    fn reply(&self, text: String) {
-        let _ = self.control.try_send(Control::Text(text));
     }
 }
 
@@ -138,7 +98,7 @@ fn read_error(e: tungstenite::Error) -> End {
 }
 
 /// The monotonic instant of a wall-clock time (now, if it has passed).
-fn instant_of(at: SystemTime) -> tokio::time::Instant {
+pub(crate) fn instant_of(at: SystemTime) -> tokio::time::Instant {
     let left = at.duration_since(SystemTime::now()).unwrap_or_default();
     // Far-future expiries are capped so the addition cannot overflow.
     tokio::time::Instant::now() + left.min(std::time::Duration::from_secs(10 * 365 * 86_400))
