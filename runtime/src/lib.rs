@@ -61,6 +61,7 @@
 extern crate self as agentwire;
 
 mod agent;
+mod agent_name;
 mod bridge;
 mod context;
 mod error;
@@ -80,6 +81,7 @@ pub mod __private;
 pub(crate) use __private as private;
 
 pub use agent::{Agent, AgentError, RunOutcome};
+pub use agent_name::AgentName;
 pub use bridge::AgentBridge;
 pub use context::{UserExecutionContext, UserMessage};
 pub use error::Error;
@@ -87,8 +89,7 @@ pub use factory::{UserWebSocketManager, WebSocketManagerFactory};
 pub use hub::{Hub, HubBuilder};
 pub use id::{ConnectionId, RequestId, RunId, ThreadId, ToolCallId, UserId, MAX_ID_LEN};
 #[doc(hidden)]
-#[allow(unused_imports)]
-pub use legacy::*;
+pub use legacy::callables::*;
 pub use log::{RecvError, Subscription, WireEvent};
 pub use run::{Run, ToolCall};
 pub use wire::{RunStatus, ToolStatus};
@@ -189,14 +190,13 @@ macro_rules! emit {
 /// Everything needed to emit: `use agentwire::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        agent, agent_event, emit, Agent, AgentBridge, AgentError, Hub, Run, RunStatus, ThreadId,
-        ToolCall, ToolStatus, UserExecutionContext, UserId, UserMessage, UserWebSocketManager,
-        WebSocketManagerFactory,
+        agent, agent_event, emit, Agent, AgentBridge, AgentError, AgentName, Hub, Run, RunStatus,
+        ThreadId, ToolCall, ToolStatus, UserExecutionContext, UserId, UserMessage,
+        UserWebSocketManager, WebSocketManagerFactory,
     };
 
-    // The removed call shapes, so that code written against earlier designs
+    // The removed callables, so that code written against earlier designs
     // gets the message naming the replacement rather than "not found".
     #[doc(hidden)]
-    #[allow(unused_imports)]
-    pub use crate::legacy::*;
+    pub use crate::legacy::callables::*;
 }
