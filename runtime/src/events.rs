@@ -97,3 +97,10 @@ pub struct agent_completed {
     /// Why the run failed; makes the status `failed`.
     pub error: Option<String>,
 }
+
+/// The lifecycle table `emit!` checks against, as
+/// `(event, &[(field, required)])`: what the structs above are checked
+/// against when they are declared, and what the README's payload table is
+/// tested against.
+#[doc(hidden)]
+pub const __VOCABULARY: &[(&str, &[(&str, bool)])] = agentwire_macros::__lifecycle_vocabulary!();
