@@ -15,6 +15,7 @@ pub use crate::events;
 use crate::events::{
     agent_completed, agent_started, agent_thinking, tool_completed, tool_executing,
 };
+pub use crate::legacy::EmitTarget;
 use crate::{AgentBridge, Error, Run, RunOutcome, ToolCall, UserMessage};
 
 /// A boxed, sendable future.
