@@ -49,6 +49,8 @@ use crate::agent_event;
 pub struct agent_started {
     /// The agent's name, sent as the envelope's `agent_name` of every event
     /// of the run; at most 256 bytes of it (see [the size limit](self#the-size-limit)).
+    /// `emit!` takes a string literal, checked at compile time, or an
+    /// [`AgentName`](crate::AgentName): never an empty or blank name.
     pub agent_name: String,
     /// An optional message shown when the run starts.
     pub message: Option<String>,

@@ -162,8 +162,11 @@ pub use agentwire_macros::agent;
 /// | `agent_completed { result?, error? }` | [`Run`] (consumed) | `()` |
 /// | a custom [`#[agent_event]`](agent_event) | [`Run`] | `Result<(), Error>` |
 ///
-/// Names are checked at compile time; a misspelt or legacy name is a
-/// compile error that says what to write. Shorthand `{ reasoning }` works as
+/// Names are checked at compile time; a misspelt or legacy name, or an
+/// event given as a string or a value (`emit!(bridge, "agent_started",
+/// data)`), is a compile error that says what to write. `agent_name` is a
+/// string literal, checked at compile time (a blank one does not compile),
+/// or an [`AgentName`] validated at run time with `AgentName::new(name)?`. Shorthand `{ reasoning }` works as
 /// in struct literals. Lifecycle events over the hub's size limit are cut
 /// to fit, custom ones refused: see [the size limit](events#the-size-limit).
 ///

@@ -22,29 +22,27 @@ pub(crate) struct EventField {
 }
 
 impl Event {
-    pub(crate) fn from_item(args: &Args, item: Item) -> Result<Event, (syn::Error, Item)> {
-        let fail = |span: Span, msg: String, item: Item| Err((syn::Error::new(span, msg), item));
+    /// The event, or why `item` cannot be one.
+    pub(crate) fn from_item(args: &Args, item: &Item) -> syn::Result<Event> {
+        let fail = |span: Span, msg: String| Err(syn::Error::new(span, msg));
         let item = match item {
-            Item::Struct(s) => s,
+            Item::Struct(s) => s.clone(),
             Item::Enum(e) => {
                 return fail(
                     e.enum_token.span,
                     "#[agent_event] goes on a struct with named fields, one struct per event; an enum cannot be emitted".into(),
-                    Item::Enum(e),
                 )
             }
             Item::Union(u) => {
                 return fail(
                     u.union_token.span,
                     "#[agent_event] goes on a struct with named fields, not a union".into(),
-                    Item::Union(u),
                 )
             }
             other => {
                 return fail(
                     other.span(),
                     "#[agent_event] goes on a struct with named fields: `struct progress_update { percent: u8 }`".into(),
-                    other,
                 )
             }
         };
@@ -66,7 +64,7 @@ impl Event {
                     "event fields need names, which become the payload's keys: `struct {} {{ name: Type }}`",
                     item.ident
                 );
-                return fail(item.fields.span(), msg, Item::Struct(item));
+                return fail(item.fields.span(), msg);
             }
             Fields::Unit => Vec::new(),
         };

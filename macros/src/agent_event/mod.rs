@@ -31,9 +31,9 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         // Leave the item to rustc, which reports its own syntax error.
         Err(_) => return item,
     };
-    let event = match ast::Event::from_item(&args, item) {
+    let event = match ast::Event::from_item(&args, &item) {
         Ok(event) => event,
-        Err((error, item)) => return expand::not_a_struct(&args, error, item),
+        Err(error) => return expand::not_a_struct(&args, error, item),
     };
     match valid::validate(&args, &event) {
         Ok(()) => expand::generate(&args, &event),
