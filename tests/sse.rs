@@ -80,6 +80,7 @@ async fn a_posted_run_streams_in_order_with_ids_to_sse_and_websocket_tabs() {
     let first = bob.next_event().await.json();
     assert_eq!(first["user_id"], "bob");
     assert_eq!(first["seq"], 1);
+    drop(tab);
     t.server.shutdown().await;
 }
 
@@ -129,6 +130,7 @@ async fn last_event_id_resumes_exactly_and_a_stale_epoch_starts_over() {
     post(&addr, "alice", &message("three")).await;
     let next = stale.next_event().await;
     assert_eq!(seq_of(&next), 11, "live events only");
+    drop(tab);
 
     // A malformed id is a 400 that says what an id is.
     let mut bad = HttpStream::get(
@@ -231,7 +233,7 @@ async fn refused_credentials_get_401_with_what_to_fix() {
 async fn the_connection_cap_counts_websocket_and_sse_connections_together() {
     let t = start_sse(config().max_connections_per_user(2)).await;
     let addr = addr(&t);
-    let _tab = Client::connect(&t.url, "alice").await;
+    let tab = Client::connect(&t.url, "alice").await;
     let (sse, _, _) = open(&addr, "alice", "", "").await;
     let mut third = HttpStream::get(&addr, "/events", &bearer_line("alice")).await;
     assert_eq!(third.status, 429);
@@ -266,6 +268,7 @@ async fn the_connection_cap_counts_websocket_and_sse_connections_together() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(again.is_some(), "the closed stream's place was not freed");
+    drop(tab);
     t.server.shutdown().await;
 }
 
