@@ -26,6 +26,8 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "ag-ui")]
+mod ag_ui;
 mod auth;
 mod conn;
 mod credentials;
@@ -55,6 +57,8 @@ pub use protocol::ErrorCode;
 pub use service::WsService;
 pub use signal::shutdown_signal;
 pub use sse::{SseBody, SseService};
+#[cfg(feature = "ag-ui")]
+pub use ag_ui::AgUiService;
 
 use crate::{Error, Hub};
 use tasks::TaskGroup;

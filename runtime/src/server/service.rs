@@ -130,7 +130,10 @@ pub(crate) struct AtPath {
 }
 
 /// The paths [`AtPath`] answers.
+#[cfg(not(feature = "ag-ui"))]
 const PATHS: &str = "/ws (WebSocket) and /events (Server-Sent Events)";
+#[cfg(feature = "ag-ui")]
+const PATHS: &str = "/ws (WebSocket), /events (Server-Sent Events) and /ag-ui (AG-UI)";
 
 impl hyper::service::Service<Request<hyper::body::Incoming>> for AtPath {
     type Response = Response<SseBody>;
@@ -146,6 +149,11 @@ impl hyper::service::Service<Request<hyper::body::Incoming>> for AtPath {
             "/events" => {
                 let sse = self.service.sse_service();
                 Box::pin(async move { Ok(sse.respond(req).await) })
+            }
+            #[cfg(feature = "ag-ui")]
+            "/ag-ui" => {
+                let mut ag_ui = self.service.ag_ui_service();
+                tower_service::Service::call(&mut ag_ui, req)
             }
             _ => {
                 let msg = format!("not found: the endpoints are {PATHS}");

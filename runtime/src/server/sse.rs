@@ -175,16 +175,7 @@ impl SseService {
             expires_at: identity.expires_at,
             resume,
         };
-        let slot = conn::take_slot(shared, &accepted.user).map_err(|_over| {
-            Rejection::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!(
-                    "too many connections for this user: at most {} WebSocket and SSE \
-                     connections together (4009 on a WebSocket)",
-                    cfg.max_connections_per_user
-                ),
-            )
-        })?;
+        let slot = conn::take_slot(shared, &accepted.user).map_err(|_over| over_cap(cfg))?;
         let opened = conn::open(shared, &slot, &accepted);
         let position = match (&accepted.resume, opened.attached.recovery) {
             (Some(resume), Some(r)) if r.recovered => resume.since,
@@ -226,13 +217,7 @@ impl SseService {
             Err(rejection) => return refused(rejection),
         };
         if !self.shared.post_limits.allow(&user, &self.shared.config) {
-            return client_error(&ClientError::new(
-                ErrorCode::RateLimited,
-                format!(
-                    "more than {} messages per second (bursts of {}) for this user; retry shortly",
-                    self.shared.config.rate_per_second, self.shared.config.rate_burst
-                ),
-            ));
+            return client_error(&rate_limited(&self.shared.config));
         }
         let parsed = std::str::from_utf8(&text)
             .map_err(|_| ClientError::new(ErrorCode::InvalidJson, "the body is not UTF-8"))
@@ -268,6 +253,29 @@ impl SseService {
     pub fn active_runs(&self) -> usize {
         self.shared.runs.active()
     }
+}
+
+/// A user's connection over the per-user cap: 429.
+pub(crate) fn over_cap(cfg: &super::ServerConfig) -> Rejection {
+    Rejection::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!(
+            "too many connections for this user: at most {} WebSocket, SSE and AG-UI \
+             connections together (4009 on a WebSocket)",
+            cfg.max_connections_per_user
+        ),
+    )
+}
+
+/// A `POST` beyond the user's rate limit.
+pub(crate) fn rate_limited(cfg: &super::ServerConfig) -> ClientError {
+    ClientError::new(
+        ErrorCode::RateLimited,
+        format!(
+            "more than {} messages per second (bursts of {}) for this user; retry shortly",
+            cfg.rate_per_second, cfg.rate_burst
+        ),
+    )
 }
 
 const ACCEPTED: &str = "{\"type\":\"accepted\"}";
@@ -478,7 +486,7 @@ pub(crate) struct PostLimits {
 }
 
 impl PostLimits {
-    fn allow(&self, user: &UserId, cfg: &super::ServerConfig) -> bool {
+    pub(crate) fn allow(&self, user: &UserId, cfg: &super::ServerConfig) -> bool {
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(user) {
             // A full bucket is what a new one would be: forgetting it
