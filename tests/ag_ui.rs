@@ -89,7 +89,8 @@ fn validate_with_ag_ui_packages(captured: &Value) {
     let how = "install node 20 and the check's packages: `cd clients/ag-ui-check && npm ci` \
                (.ci/run does this)";
     assert!(
-        dir.join("node_modules/@ag-ui/core").is_dir() && dir.join("node_modules/@ag-ui/client").is_dir(),
+        dir.join("node_modules/@ag-ui/core").is_dir()
+            && dir.join("node_modules/@ag-ui/client").is_dir(),
         "@ag-ui/core and @ag-ui/client are not installed in {}: {how}",
         dir.display()
     );
@@ -121,7 +122,12 @@ async fn runs_stream_as_ag_ui_events_that_ag_ui_itself_accepts() {
     // The user's WebSocket tab sees the same runs.
     let mut tab = Client::connect(&t.url, "alice").await;
 
-    let success = run(&addr, "alice", &input("thread-1", "run-1", "find GPU prices", None)).await;
+    let success = run(
+        &addr,
+        "alice",
+        &input("thread-1", "run-1", "find GPU prices", None),
+    )
+    .await;
     assert_eq!(
         types(&success),
         [
@@ -140,13 +146,19 @@ async fn runs_stream_as_ag_ui_events_that_ag_ui_itself_accepts() {
     );
     assert_eq!(success[0]["threadId"], "thread-1");
     assert_eq!(success[0]["runId"], "run-1");
-    assert_eq!(success[3]["delta"], "Reading: find GPU prices", "the last user message");
+    assert_eq!(
+        success[3]["delta"], "Reading: find GPU prices",
+        "the last user message"
+    );
     assert_eq!(success[6]["toolCallName"], "search");
     let args: Value = serde_json::from_str(success[7]["delta"].as_str().unwrap()).unwrap();
     assert_eq!(args, json!({ "q": "find GPU prices" }));
     let result: Value = serde_json::from_str(success[9]["content"].as_str().unwrap()).unwrap();
     assert_eq!(result["hits"], 3);
-    assert_eq!(success[10]["result"]["answer"], "3 offers for find GPU prices");
+    assert_eq!(
+        success[10]["result"]["answer"],
+        "3 offers for find GPU prices"
+    );
     let over_ws = tab.recv_run().await;
     assert_eq!(over_ws[0]["thread_id"], "thread-1");
     assert_eq!(over_ws[0]["agent_name"], "researcher");
@@ -156,17 +168,38 @@ async fn runs_stream_as_ag_ui_events_that_ag_ui_itself_accepts() {
         "one run, two views"
     );
 
-    let tool_error = run(&addr, "alice", &input("thread-1", "run-2", "please fail", None)).await;
+    let tool_error = run(
+        &addr,
+        "alice",
+        &input("thread-1", "run-2", "please fail", None),
+    )
+    .await;
     assert_eq!(types(&tool_error)[9..], ["TOOL_CALL_RESULT", "RUN_ERROR"]);
-    assert!(tool_error[9]["content"].as_str().unwrap().contains("search refused"));
+    assert!(tool_error[9]["content"]
+        .as_str()
+        .unwrap()
+        .contains("search refused"));
     assert_eq!(tool_error[10]["code"], "failed");
     assert_eq!(tool_error[10]["message"], "could not research please fail");
 
-    let panic = run(&addr, "alice", &input("thread-2", "run-3", "go", Some("panicker"))).await;
+    let panic = run(
+        &addr,
+        "alice",
+        &input("thread-2", "run-3", "go", Some("panicker")),
+    )
+    .await;
     assert_eq!(types(&panic).last(), Some(&"RUN_ERROR"));
-    assert!(panic.last().unwrap()["message"].as_str().unwrap().contains("panicked"));
+    assert!(panic.last().unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .contains("panicked"));
 
-    let custom = run(&addr, "alice", &input("thread-3", "run-4", "hi", Some("reporter"))).await;
+    let custom = run(
+        &addr,
+        "alice",
+        &input("thread-3", "run-4", "hi", Some("reporter")),
+    )
+    .await;
     assert_eq!(types(&custom), ["RUN_STARTED", "CUSTOM", "RUN_FINISHED"]);
     assert_eq!(custom[1]["name"], "progress_update");
     assert_eq!(custom[1]["value"], json!({ "percent": 50 }));
@@ -218,10 +251,7 @@ async fn concurrent_runs_of_one_thread_each_get_their_own_stream() {
         input("same", "run-a", "alpha", None),
         input("same", "run-b", "beta", None),
     );
-    let (a, b) = tokio::join!(
-        run(&addr, "alice", &input_a),
-        run(&addr, "alice", &input_b)
-    );
+    let (a, b) = tokio::join!(run(&addr, "alice", &input_a), run(&addr, "alice", &input_b));
     assert_eq!(a[0]["runId"], "run-a");
     assert_eq!(b[0]["runId"], "run-b");
     assert_eq!(a[3]["delta"], "Reading: alpha");
@@ -235,8 +265,7 @@ async fn concurrent_runs_of_one_thread_each_get_their_own_stream() {
 async fn bad_requests_are_refused_before_anything_runs() {
     let t = start_ag_ui().await;
     let addr = addr(&t);
-    let mut no_token =
-        HttpStream::post(&addr, "/ag-ui", "", &input("t", "r", "hi", None)).await;
+    let mut no_token = HttpStream::post(&addr, "/ag-ui", "", &input("t", "r", "hi", None)).await;
     assert_eq!(no_token.status, 401);
     assert!(no_token.body().await.contains("no token"));
 

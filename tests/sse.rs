@@ -61,8 +61,16 @@ async fn a_posted_run_streams_in_order_with_ids_to_sse_and_websocket_tabs() {
     let run = sse.next_run().await;
     let over_ws = tab.recv_run().await;
     assert_eq!(
-        run.iter().map(|e| e.json()["type"].as_str().unwrap().to_owned()).collect::<Vec<_>>(),
-        ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"]
+        run.iter()
+            .map(|e| e.json()["type"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>(),
+        [
+            "agent_started",
+            "agent_thinking",
+            "tool_executing",
+            "tool_completed",
+            "agent_completed"
+        ]
     );
     for (i, (event, ws)) in run.iter().zip(&over_ws).enumerate() {
         let seq = i as u64 + 1;
@@ -184,7 +192,10 @@ async fn refused_credentials_get_401_with_what_to_fix() {
 
     let (status, body, challenge) = status_and_body("/events".into(), String::new()).await;
     assert_eq!(status, 401);
-    assert!(body.contains("no token") && body.contains("?token="), "{body}");
+    assert!(
+        body.contains("no token") && body.contains("?token="),
+        "{body}"
+    );
     assert_eq!(challenge.as_deref(), Some("Bearer"));
 
     let expired = jsonwebtoken::encode(
@@ -193,8 +204,11 @@ async fn refused_credentials_get_401_with_what_to_fix() {
         &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
     )
     .unwrap();
-    let (status, body, _) =
-        status_and_body("/events".into(), format!("Authorization: Bearer {expired}\r\n")).await;
+    let (status, body, _) = status_and_body(
+        "/events".into(),
+        format!("Authorization: Bearer {expired}\r\n"),
+    )
+    .await;
     assert_eq!(status, 401);
     assert!(body.contains("expired"), "{body}");
 
@@ -219,11 +233,13 @@ async fn refused_credentials_get_401_with_what_to_fix() {
     assert_eq!(ok.next_event().await.json()["payload"]["user_id"], "alice");
 
     // Both a header and a URL token: one method only.
-    let (status, _, _) = status_and_body(format!("/events?token={short}"), bearer_line("alice")).await;
+    let (status, _, _) =
+        status_and_body(format!("/events?token={short}"), bearer_line("alice")).await;
     assert_eq!(status, 400);
 
     // A `POST` takes the header only.
-    let mut post = HttpStream::post(&addr, &format!("/events?token={short}"), "", &message("hi")).await;
+    let mut post =
+        HttpStream::post(&addr, &format!("/events?token={short}"), "", &message("hi")).await;
     assert_eq!(post.status, 401);
     assert!(post.body().await.contains("Authorization"));
     t.server.shutdown().await;
@@ -286,18 +302,30 @@ async fn posts_answer_the_websocket_error_codes_as_json() {
         }
     };
     let (status, e) = raw(b"{nope").await;
-    assert_eq!((status, e["payload"]["code"].as_str()), (400, Some("invalid_json")));
+    assert_eq!(
+        (status, e["payload"]["code"].as_str()),
+        (400, Some("invalid_json"))
+    );
     assert_eq!(e["type"], "error");
     let (status, e) = raw(br#"{"type":"dance"}"#).await;
-    assert_eq!((status, e["payload"]["code"].as_str()), (400, Some("unknown_type")));
+    assert_eq!(
+        (status, e["payload"]["code"].as_str()),
+        (400, Some("unknown_type"))
+    );
     let (status, e) = post(
         &addr,
         "alice",
         &json!({ "type": "user_message", "payload": { "content": "x", "agent": "nobody" } }),
     )
     .await;
-    assert_eq!((status, e["payload"]["code"].as_str()), (400, Some("unknown_agent")));
-    assert!(e["payload"]["message"].as_str().unwrap().contains("researcher"));
+    assert_eq!(
+        (status, e["payload"]["code"].as_str()),
+        (400, Some("unknown_agent"))
+    );
+    assert!(e["payload"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("researcher"));
     let (status, e) = raw(br#"{"type":"ping"}"#).await;
     assert_eq!((status, e), (200, json!({ "type": "pong" })));
 
@@ -322,7 +350,11 @@ async fn posts_answer_the_websocket_error_codes_as_json() {
         }
     }
     let (status, e) = refused.expect("never rate limited");
-    assert_eq!((status, e["payload"]["code"].as_str()), (429, Some("rate_limited")), "{e}");
+    assert_eq!(
+        (status, e["payload"]["code"].as_str()),
+        (429, Some("rate_limited")),
+        "{e}"
+    );
     let (status, _) = post(&addr, "bob", &json!({ "type": "ping" })).await;
     assert_eq!(status, 200);
 
@@ -354,9 +386,19 @@ async fn a_stream_that_falls_behind_ends_with_4008() {
         .create_manager(&ctx("alice", "t"))
         .await
         .unwrap();
-    let run = emit!(manager.bridge(), agent_started { agent_name: "burst" });
+    let run = emit!(
+        manager.bridge(),
+        agent_started {
+            agent_name: "burst"
+        }
+    );
     for i in 0..2_000u32 {
-        emit!(run, agent_thinking { reasoning: format!("step {i}") });
+        emit!(
+            run,
+            agent_thinking {
+                reasoning: format!("step {i}")
+            }
+        );
     }
     emit!(run, agent_completed {});
     let mut last = 0;
@@ -371,7 +413,10 @@ async fn a_stream_that_falls_behind_ends_with_4008() {
     };
     assert_eq!(close, json!({ "code": 4008, "reason": "slow consumer" }));
     assert!(last < 2_002, "fell behind yet got everything?");
-    assert!(sse.next_any().await.is_none(), "the stream ends after the close");
+    assert!(
+        sse.next_any().await.is_none(),
+        "the stream ends after the close"
+    );
     t.server.shutdown().await;
 }
 
@@ -403,10 +448,12 @@ async fn shutdown_ends_runs_with_their_terminal_events_then_the_stream() {
     assert!(sse.next_any().await.is_none());
     shutdown.await.unwrap();
     // Nothing answers any more.
-    assert!(tokio::net::TcpStream::connect(&addr).await.is_err() || {
-        let head = raw_http(&addr, b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n").await;
-        status_of(&head) == 0 || status_of(&head) == 503
-    });
+    assert!(
+        tokio::net::TcpStream::connect(&addr).await.is_err() || {
+            let head = raw_http(&addr, b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n").await;
+            status_of(&head) == 0 || status_of(&head) == 503
+        }
+    );
 }
 
 #[tokio::test]

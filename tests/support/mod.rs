@@ -611,7 +611,13 @@ pub struct HttpStream {
 impl HttpStream {
     /// Sends `method path` with `extra` header lines and `body`, and reads
     /// the response head.
-    pub async fn request(addr: &str, method: &str, path: &str, extra: &str, body: &[u8]) -> HttpStream {
+    pub async fn request(
+        addr: &str,
+        method: &str,
+        path: &str,
+        extra: &str,
+        body: &[u8],
+    ) -> HttpStream {
         use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
         let mut stream = TcpStream::connect(addr).await.unwrap();
         let length = if body.is_empty() && method == "GET" {
@@ -655,7 +661,14 @@ impl HttpStream {
 
     /// `GET path` with `Accept: text/event-stream` and `extra` header lines.
     pub async fn get(addr: &str, path: &str, extra: &str) -> HttpStream {
-        HttpStream::request(addr, "GET", path, &format!("Accept: text/event-stream\r\n{extra}"), b"").await
+        HttpStream::request(
+            addr,
+            "GET",
+            path,
+            &format!("Accept: text/event-stream\r\n{extra}"),
+            b"",
+        )
+        .await
     }
 
     /// `POST path` of a JSON `body` with `extra` header lines.
@@ -668,7 +681,9 @@ impl HttpStream {
         let name = format!("{}:", name.to_ascii_lowercase());
         self.head.lines().find_map(|l| {
             let lower = l.to_ascii_lowercase();
-            lower.starts_with(&name).then(|| l[name.len()..].trim().to_owned())
+            lower
+                .starts_with(&name)
+                .then(|| l[name.len()..].trim().to_owned())
         })
     }
 
@@ -714,7 +729,10 @@ impl HttpStream {
     /// The whole body (for answers that are not streams).
     pub async fn body(&mut self) -> String {
         let mut out = std::mem::take(&mut self.pending).into_bytes();
-        while let Some(more) = tokio::time::timeout(WAIT, self.more()).await.expect("timed out reading a body") {
+        while let Some(more) = tokio::time::timeout(WAIT, self.more())
+            .await
+            .expect("timed out reading a body")
+        {
             out.extend_from_slice(&more);
         }
         String::from_utf8(out).unwrap()

@@ -77,7 +77,9 @@ pub(crate) const MAPPING: &[Row] = &[
             let id = &event["event_id"];
             let reasoning = event["payload"]["reasoning"].as_str().unwrap_or_default();
             out.push(json!({ "type": "REASONING_START", "messageId": id }));
-            out.push(json!({ "type": "REASONING_MESSAGE_START", "messageId": id, "role": "reasoning" }));
+            out.push(
+                json!({ "type": "REASONING_MESSAGE_START", "messageId": id, "role": "reasoning" }),
+            );
             // AG-UI refuses an empty delta.
             if !reasoning.is_empty() {
                 out.push(json!({ "type": "REASONING_MESSAGE_CONTENT", "messageId": id, "delta": reasoning }));
@@ -241,11 +243,13 @@ fn parse_input(body: &[u8]) -> Result<Input, ClientError> {
         Some(Value::String(s)) if !s.is_empty() => Ok(s.as_str()),
         _ => Err(invalid(format!("`{key}` must be a non-empty string"))),
     };
-    let thread = ThreadId::new(string("threadId")?)
-        .map_err(|e| invalid(format!("`threadId`: {e}")))?;
+    let thread =
+        ThreadId::new(string("threadId")?).map_err(|e| invalid(format!("`threadId`: {e}")))?;
     let run = string("runId")?;
     if run.len() > MAX_RUN_ID {
-        return Err(invalid(format!("`runId` is longer than {MAX_RUN_ID} bytes")));
+        return Err(invalid(format!(
+            "`runId` is longer than {MAX_RUN_ID} bytes"
+        )));
     }
     for key in ["messages", "tools", "context"] {
         if !input.get(key).is_some_and(Value::is_array) {
@@ -333,7 +337,11 @@ impl AgUiService {
         };
         // Subscribed before the run starts: none of its events is missed.
         let opened = conn::open(shared, &slot, &accepted);
-        let agent = shared.hub.inner.agent(input.message.agent.as_deref()).map(|a| a.name());
+        let agent = shared
+            .hub
+            .inner
+            .agent(input.message.agent.as_deref())
+            .map(|a| a.name());
         let watch = match runs::start_watched(shared, &accepted.user, input.message.clone()).await {
             Ok(watch) => watch,
             Err(e) => return sse::client_error(&e),
@@ -511,7 +519,11 @@ impl RunStream {
 
     /// Translates and sends the held events of `run_id`; true once the
     /// run has ended.
-    async fn forward(&mut self, run_id: &str, held: &mut VecDeque<Value>) -> Result<bool, StreamEnd> {
+    async fn forward(
+        &mut self,
+        run_id: &str,
+        held: &mut VecDeque<Value>,
+    ) -> Result<bool, StreamEnd> {
         let ids = Ids {
             thread: self.thread.as_str(),
             run: &self.run,
@@ -559,7 +571,9 @@ fn hold(held: &mut VecDeque<Value>, frame: &Frame) {
 fn candidates_in(held: &VecDeque<Value>, window: u64, thread: &str, agent: &str) -> Vec<String> {
     held.iter()
         .filter(|e| e["seq"].as_u64().is_some_and(|s| s <= window))
-        .filter(|e| e["type"] == "agent_started" && e["thread_id"] == thread && e["agent_name"] == agent)
+        .filter(|e| {
+            e["type"] == "agent_started" && e["thread_id"] == thread && e["agent_name"] == agent
+        })
         .filter_map(|e| e["run_id"].as_str().map(str::to_owned))
         .collect()
 }
@@ -607,7 +621,10 @@ mod tests {
 
     #[test]
     fn every_row_builds_only_the_events_it_names() {
-        let ids = Ids { thread: "t", run: "r" };
+        let ids = Ids {
+            thread: "t",
+            run: "r",
+        };
         let events = [
             json!({"type": "agent_started", "event_id": "e1", "payload": {}}),
             json!({"type": "agent_thinking", "event_id": "e2", "payload": {"reasoning": "hm"}}),
@@ -620,7 +637,10 @@ mod tests {
             let mut out = Vec::new();
             translate(&ids, event, &mut out);
             let ty = event["type"].as_str().unwrap();
-            let row = MAPPING.iter().find(|r| r.agentwire == ty).unwrap_or(&MAPPING[MAPPING.len() - 1]);
+            let row = MAPPING
+                .iter()
+                .find(|r| r.agentwire == ty)
+                .unwrap_or(&MAPPING[MAPPING.len() - 1]);
             assert!(!out.is_empty());
             for e in out {
                 assert!(row.ag_ui.contains(&e["type"].as_str().unwrap()), "{e}");

@@ -52,13 +52,13 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+#[cfg(feature = "ag-ui")]
+pub use ag_ui::AgUiService;
 pub use auth::{AuthError, JwtAuth};
 pub use protocol::ErrorCode;
 pub use service::WsService;
 pub use signal::shutdown_signal;
 pub use sse::{SseBody, SseService};
-#[cfg(feature = "ag-ui")]
-pub use ag_ui::AgUiService;
 
 use crate::{Error, Hub};
 use tasks::TaskGroup;

@@ -103,7 +103,9 @@ impl Body for SseBody {
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         match &mut self.inner {
             Inner::Whole(body) => Pin::new(body).poll_frame(cx),
-            Inner::Stream(rx) => rx.poll_recv(cx).map(|chunk| chunk.map(|b| Ok(Frame::data(b)))),
+            Inner::Stream(rx) => rx
+                .poll_recv(cx)
+                .map(|chunk| chunk.map(|b| Ok(Frame::data(b)))),
         }
     }
 
@@ -395,20 +397,16 @@ fn stream_token<'a>(
         (Ok(_), Some(_)) => Err(AuthError::Ambiguous.into()),
         (Ok(c), None) if c.source == credentials::TokenSource::Header => Ok((c.token, false)),
         // A subprotocol means nothing outside a WebSocket handshake.
-        (Ok(_), None) => Err(Rejection::new(
-            StatusCode::UNAUTHORIZED,
-            NO_STREAM_TOKEN,
-        )),
+        (Ok(_), None) => Err(Rejection::new(StatusCode::UNAUTHORIZED, NO_STREAM_TOKEN)),
         (Err(AuthError::Missing), Some(token)) => {
             if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
                 return Err(AuthError::Malformed.into());
             }
             Ok((token, true))
         }
-        (Err(AuthError::Missing), None) => Err(Rejection::new(
-            StatusCode::UNAUTHORIZED,
-            NO_STREAM_TOKEN,
-        )),
+        (Err(AuthError::Missing), None) => {
+            Err(Rejection::new(StatusCode::UNAUTHORIZED, NO_STREAM_TOKEN))
+        }
         (Err(e), _) => Err(e.into()),
     }
 }
@@ -727,7 +725,16 @@ mod tests {
                 epoch: Some("epoch-ab_1".into())
             })
         );
-        for bad in ["42", ".42", "e.", "e.+4", "e.-1", "e f.1", "e.1.x", "e.99999999999999999999"] {
+        for bad in [
+            "42",
+            ".42",
+            "e.",
+            "e.+4",
+            "e.-1",
+            "e f.1",
+            "e.1.x",
+            "e.99999999999999999999",
+        ] {
             assert_eq!(parse_event_id(bad), None, "{bad}");
         }
     }
@@ -737,7 +744,10 @@ mod tests {
         let mut out = BytesMut::new();
         push_message(&mut out, Some(("e", 7)), "{\"a\":1}");
         push_message(&mut out, None, "x\ny");
-        assert_eq!(&out[..], b"id: e.7\ndata: {\"a\":1}\n\ndata: x\ndata: y\n\n");
+        assert_eq!(
+            &out[..],
+            b"id: e.7\ndata: {\"a\":1}\n\ndata: x\ndata: y\n\n"
+        );
     }
 
     #[test]
