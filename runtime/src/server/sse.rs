@@ -9,7 +9,7 @@
 //! | 200 `text/event-stream` | `GET`: the stream |
 //! | 202 `{"type":"accepted"}` | `POST`: the run started |
 //! | 200 `{"type":"pong"}` | `POST` of `{"type":"ping"}` |
-//! | 400, 404, 415, 429, 500, 503 `{"type":"error",..}` | `POST`: an [`ErrorCode`], see [`http_status`] |
+//! | 400, 415, 429, 500, 503 `{"type":"error",..}` | `POST`: an [`ErrorCode`], see [`http_status`] |
 //! | 400 | a malformed `Last-Event-ID`, `since`/`epoch`, or two tokens |
 //! | 401 | no token, a token that is not valid now, a `?token=` that lives too long or on a `POST` |
 //! | 403 | an `Origin` outside the allow-list |
@@ -424,6 +424,12 @@ fn check_url_token_lifetime(
         .duration_since(SystemTime::now())
         .unwrap_or_default();
     let max = cfg.max_url_token_lifetime;
+    if max.is_zero() {
+        return Err(Rejection::new(
+            StatusCode::UNAUTHORIZED,
+            "this server takes no token in the URL: send `Authorization: Bearer <jwt>`",
+        ));
+    }
     if left > max + cfg.auth.clock_leeway() {
         return Err(Rejection::new(
             StatusCode::UNAUTHORIZED,
