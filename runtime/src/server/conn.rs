@@ -69,13 +69,24 @@ pub(crate) async fn run(shared: Arc<Shared>, mut ws: Socket, accepted: Accepted)
         since: r.since,
         epoch: r.epoch.as_deref(),
     });
-    let attached = log.attach(
-        resume,
-        QueueLimit {
-            events: cfg.queue_capacity,
-            bytes: cfg.queue_bytes,
-        },
-    );
+    let limit = QueueLimit {
+        events: cfg.queue_capacity,
+        bytes: cfg.queue_bytes,
+    };
+    let attached = match log.attach_synced(resume, limit).await {
+        Ok(attached) => attached,
+        Err(e) => {
+            tracing::warn!(
+                target: "agentwire::server",
+                user_id = %accepted.user,
+                error = %e,
+                "the user's event stream could not be read; connection closed with 1013"
+            );
+            let close = ws.close(Some(close_frame(CloseCode::TryAgainLater)));
+            let _ = tokio::time::timeout(CLOSE_LINGER, close).await;
+            return;
+        }
+    };
     let connection = ConnectionId::fresh();
     let recovery = attached.recovery;
     tracing::debug!(
