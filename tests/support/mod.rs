@@ -389,3 +389,5 @@ impl RawClient {
         }
     }
 }
+#[cfg(feature = "redis")]
+pub mod redis;
