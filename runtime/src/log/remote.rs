@@ -748,6 +748,12 @@ impl Task {
         }
         let next = {
             let outbox = self.stream.outbox();
+            // A batch that may have landed is retried exactly as it was.
+            let retry = self
+                .inflight
+                .as_ref()
+                .filter(|f| f.generation == outbox.generation)
+                .map(|f| f.events);
             match outbox.items.front() {
                 None => return Step::Idle,
                 Some(Item::Sync(_)) => Next::Sync,
@@ -758,9 +764,14 @@ impl Task {
                         let Item::Event { event_type, tail } = item else {
                             break;
                         };
-                        if batch.len() == BATCH_EVENTS
-                            || (!batch.is_empty() && bytes + tail.len() > BATCH_BYTES)
-                        {
+                        let full = match retry {
+                            Some(events) => batch.len() == events,
+                            None => {
+                                batch.len() == BATCH_EVENTS
+                                    || (!batch.is_empty() && bytes + tail.len() > BATCH_BYTES)
+                            }
+                        };
+                        if full {
                             break;
                         }
                         bytes += tail.len();
