@@ -43,6 +43,9 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+// The multi-node scenario lives in its own module.
+mod redis_scenario;
+
 const SECRET: &str = "delivery-bench-secret";
 /// Any single wait of the bench; past it the bench fails.
 const DEADLINE: Duration = Duration::from_secs(90);
@@ -1277,6 +1280,12 @@ fn main() {
             });
         }
     }
+
+    // ---- the multi-node scenario (Redis), with its own table ----
+    if wanted("redis") {
+        redis_scenario::run(reps.min(3));
+    }
+    // ---- end of the multi-node scenario ----
 
     println!();
     println!(
