@@ -6,18 +6,6 @@
 //! It starts its own `redis-server` (persistence off) and is skipped with
 //! a notice when there is none on PATH or the feature is off.
 
-use super::*;
-
-const SINGLE: u64 = 40_000;
-const FANOUT_USERS: usize = 200;
-const FANOUT_EVENTS: u64 = 100;
-
-#[derive(Clone, Copy, Debug)]
-pub struct Measured {
-    pub rate: f64,
-    pub p99_us: f64,
-}
-
 /// Runs the scenario and prints its table; `reps` repetitions each.
 pub fn run(reps: usize) {
     #[cfg(not(feature = "redis"))]
@@ -31,7 +19,17 @@ pub fn run(reps: usize) {
 
 #[cfg(feature = "redis")]
 mod enabled {
-    use super::*;
+    use crate::*;
+
+    const SINGLE: u64 = 40_000;
+    const FANOUT_USERS: usize = 200;
+    const FANOUT_EVENTS: u64 = 100;
+
+    #[derive(Clone, Copy, Debug)]
+    struct Measured {
+        rate: f64,
+        p99_us: f64,
+    }
     use std::process::{Child, Command, Stdio};
 
     struct OwnRedis(Child, String);
@@ -85,7 +83,11 @@ mod enabled {
             }
         };
         let serving = hub(redis);
-        let emitter = if redis.is_some() { hub(redis) } else { serving.clone() };
+        let emitter = if redis.is_some() {
+            hub(redis)
+        } else {
+            serving.clone()
+        };
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let server = serving
             .serve(listener, ServerConfig::new(auth()))
@@ -122,21 +124,44 @@ mod enabled {
         }
         let mut runs = Vec::new();
         for (user, _) in &creds {
-            let ctx = UserExecutionContext::new(UserId::new(user).unwrap(), ThreadId::new("t").unwrap());
-            let bridge = nodes.emitter.factory().create_manager(&ctx).await.unwrap().bridge();
-            runs.push(emit!(bridge, agent_started { agent_name: "bench", message: format!("{} go", now_ns()) }));
+            let ctx =
+                UserExecutionContext::new(UserId::new(user).unwrap(), ThreadId::new("t").unwrap());
+            let bridge = nodes
+                .emitter
+                .factory()
+                .create_manager(&ctx)
+                .await
+                .unwrap()
+                .bridge();
+            runs.push(emit!(
+                bridge,
+                agent_started {
+                    agent_name: "bench",
+                    message: format!("{} go", now_ns())
+                }
+            ));
         }
         let start = Instant::now();
         for i in 1..events - 1 {
             for run in &runs {
-                emit!(run, agent_thinking { reasoning: format!("{} {REASONING}", now_ns()) });
+                emit!(
+                    run,
+                    agent_thinking {
+                        reasoning: format!("{} {REASONING}", now_ns())
+                    }
+                );
             }
             if i % CHUNK == 0 && i > WINDOW {
                 deadline("the window", wait_received(&tabs, &notify, i - WINDOW)).await;
             }
         }
         for run in runs {
-            emit!(run, agent_completed { result: json!({ "t": now_ns() }) });
+            emit!(
+                run,
+                agent_completed {
+                    result: json!({ "t": now_ns() })
+                }
+            );
         }
         let mut latencies = Vec::new();
         let mut done = start;
@@ -171,8 +196,18 @@ mod enabled {
                 two_nodes.push(rt.block_on(measure(Some(&redis.1), users, events)));
             }
             let med = |v: &[Measured], f: fn(&Measured) -> f64| median(v.iter().map(f).collect());
-            table.push((name, "events/s", med(&two_nodes, |m| m.rate), med(&memory, |m| m.rate)));
-            table.push((name, "p99 µs", med(&two_nodes, |m| m.p99_us), med(&memory, |m| m.p99_us)));
+            table.push((
+                name,
+                "events/s",
+                med(&two_nodes, |m| m.rate),
+                med(&memory, |m| m.rate),
+            ));
+            table.push((
+                name,
+                "p99 µs",
+                med(&two_nodes, |m| m.p99_us),
+                med(&memory, |m| m.p99_us),
+            ));
         }
         println!();
         println!(

@@ -33,7 +33,9 @@ impl Drop for OwnRedis {
 }
 
 fn start_redis() -> Result<(String, OwnRedis), BoxError> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let dir = std::env::temp_dir();
     let child = Command::new("redis-server")
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
@@ -79,7 +81,9 @@ mod common_ws {
 async fn follow(mut ws: common_ws::Ws, label: &str) -> Result<Vec<u64>, BoxError> {
     let mut seqs = Vec::new();
     while let Some(frame) = ws.next().await {
-        let Message::Text(text) = frame? else { continue };
+        let Message::Text(text) = frame? else {
+            continue;
+        };
         let event: Value = serde_json::from_str(text.as_str())?;
         println!("{:<10}{}", format!("[{label}]"), common::describe(&event));
         if let Some(seq) = event["seq"].as_u64() {
@@ -99,7 +103,11 @@ async fn main() -> Result<(), BoxError> {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--redis" => url = Some(args.next().ok_or("--redis needs a URL")?),
-            other => return Err(format!("unknown argument `{other}`; usage: cluster [--redis URL]").into()),
+            other => {
+                return Err(
+                    format!("unknown argument `{other}`; usage: cluster [--redis URL]").into(),
+                )
+            }
         }
     }
     let (url, _own) = match url {

@@ -37,7 +37,10 @@ async fn read_until_done_or_closed(tab: &mut Client) -> Seen {
                 let done = event["type"] == "agent_completed";
                 events.push(event);
                 if done {
-                    return Seen { events, close: None };
+                    return Seen {
+                        events,
+                        close: None,
+                    };
                 }
             }
             Some(Ok(Message::Close(close))) => {
@@ -54,7 +57,11 @@ async fn read_until_done_or_closed(tab: &mut Client) -> Seen {
 
 fn assert_gap_free_from(events: &[Value], first: u64) {
     for (i, event) in events.iter().enumerate() {
-        assert_eq!(event["seq"].as_u64(), Some(first + i as u64), "gap at {i}: {event}");
+        assert_eq!(
+            event["seq"].as_u64(),
+            Some(first + i as u64),
+            "gap at {i}: {event}"
+        );
     }
 }
 
@@ -79,7 +86,12 @@ fn named_agent(
         let mut slowest = Duration::ZERO;
         for i in 0..n {
             let start = Instant::now();
-            emit!(run, agent_thinking { reasoning: format!("step {i}") });
+            emit!(
+                run,
+                agent_thinking {
+                    reasoning: format!("step {i}")
+                }
+            );
             slowest = slowest.max(start.elapsed());
             tokio::time::sleep(pause).await;
         }
@@ -91,11 +103,7 @@ fn named_agent(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lost_pubsub_messages_are_filled_from_the_stream() {
     let redis = RedisServer::start().await;
-    let server = start_hub(
-        Hub::builder().redis(redis.url()).build().unwrap(),
-        config(),
-    )
-    .await;
+    let server = start_hub(Hub::builder().redis(redis.url()).build().unwrap(), config()).await;
     let worker = Hub::builder().redis(redis.url()).build().unwrap();
     let mut tab = Client::connect(&server.url, "erin").await;
     let mut next = 1;
@@ -103,7 +111,10 @@ async fn lost_pubsub_messages_are_filled_from_the_stream() {
         // The server node's subscription connection goes; the worker
         // emits at once, into the window where nobody is subscribed.
         let killed: i64 = redis.query(&["CLIENT", "KILL", "TYPE", "pubsub"]).await;
-        assert_eq!(killed, 1, "round {round}: the node's subscription was not there");
+        assert_eq!(
+            killed, 1,
+            "round {round}: the node's subscription was not there"
+        );
         let run = agent(&worker, "erin", 20, Duration::ZERO);
         run.await.unwrap();
         let seen = read_until_done_or_closed(&mut tab).await;
@@ -117,11 +128,7 @@ async fn lost_pubsub_messages_are_filled_from_the_stream() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_killed_and_restarted_mid_run_resets_tabs_never_silently() {
     let mut redis = RedisServer::start().await;
-    let server = start_hub(
-        Hub::builder().redis(redis.url()).build().unwrap(),
-        config(),
-    )
-    .await;
+    let server = start_hub(Hub::builder().redis(redis.url()).build().unwrap(), config()).await;
     let worker = Hub::builder().redis(redis.url()).build().unwrap();
     let (mut tab, hello) = Client::connect_query(&server.url, "frank", "").await;
     let epoch = hello["epoch"].as_str().unwrap().to_owned();
@@ -137,7 +144,10 @@ async fn redis_killed_and_restarted_mid_run_resets_tabs_never_silently() {
     redis.restart().await;
 
     let slowest = run.await.expect("the agent ran to its end");
-    assert!(slowest < Duration::from_millis(50), "an emit blocked for {slowest:?}");
+    assert!(
+        slowest < Duration::from_millis(50),
+        "an emit blocked for {slowest:?}"
+    );
     let seen = read_until_done_or_closed(&mut tab).await;
     before.extend(seen.events);
     assert_gap_free_from(&before, 1);
@@ -171,11 +181,7 @@ async fn redis_killed_and_restarted_mid_run_resets_tabs_never_silently() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frozen_redis_loses_nothing_and_writes_nothing_twice() {
     let redis = RedisServer::start().await;
-    let server = start_hub(
-        Hub::builder().redis(redis.url()).build().unwrap(),
-        config(),
-    )
-    .await;
+    let server = start_hub(Hub::builder().redis(redis.url()).build().unwrap(), config()).await;
     let worker = Hub::builder().redis(redis.url()).build().unwrap();
     let mut tab = Client::connect(&server.url, "gina").await;
     let run = agent(&worker, "gina", 200, Duration::from_millis(10));
@@ -189,7 +195,10 @@ async fn a_frozen_redis_loses_nothing_and_writes_nothing_twice() {
     tokio::time::sleep(Duration::from_secs(4)).await;
     redis.pause(false);
     let slowest = run.await.unwrap();
-    assert!(slowest < Duration::from_millis(50), "an emit blocked for {slowest:?}");
+    assert!(
+        slowest < Duration::from_millis(50),
+        "an emit blocked for {slowest:?}"
+    );
     let seen = read_until_done_or_closed(&mut tab).await;
     assert_eq!(seen.close, None, "nothing was lost, so nothing is reset");
     events.extend(seen.events);
@@ -208,11 +217,7 @@ async fn a_frozen_redis_loses_nothing_and_writes_nothing_twice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_overflowing_buffer_starts_a_new_epoch() {
     let redis = RedisServer::start().await;
-    let server = start_hub(
-        Hub::builder().redis(redis.url()).build().unwrap(),
-        config(),
-    )
-    .await;
+    let server = start_hub(Hub::builder().redis(redis.url()).build().unwrap(), config()).await;
     let worker = Hub::builder()
         .redis(redis.url())
         .redis_buffer(16, 1 << 20)
@@ -229,7 +234,10 @@ async fn an_overflowing_buffer_starts_a_new_epoch() {
     let run = agent(&worker, "hana", 100, Duration::ZERO);
     let slowest = run.await.unwrap();
     redis.pause(false);
-    assert!(slowest < Duration::from_millis(50), "an emit blocked for {slowest:?}");
+    assert!(
+        slowest < Duration::from_millis(50),
+        "an emit blocked for {slowest:?}"
+    );
     // A batch in flight when Redis froze lands when it goes on, in the old
     // stream; then the tab is told the stream was reset.
     let seen = read_until_done_or_closed(&mut tab).await;

@@ -12,11 +12,7 @@ use support::redis::RedisServer;
 use support::*;
 
 fn redis_hub(url: &str) -> Hub {
-    Hub::builder()
-        .agent(researcher)
-        .redis(url)
-        .build()
-        .unwrap()
+    Hub::builder().agent(researcher).redis(url).build().unwrap()
 }
 
 async fn node(redis: &RedisServer) -> TestServer {
@@ -31,9 +27,19 @@ fn seqs(events: &[Value]) -> Vec<u64> {
 async fn emit_run(hub: &Hub, user: &str, thinking: usize) {
     let ctx = UserExecutionContext::new(UserId::new(user).unwrap(), ThreadId::new("t").unwrap());
     let bridge = hub.factory().create_manager(&ctx).await.unwrap().bridge();
-    let run = emit!(bridge, agent_started { agent_name: "worker" });
+    let run = emit!(
+        bridge,
+        agent_started {
+            agent_name: "worker"
+        }
+    );
     for i in 0..thinking {
-        emit!(run, agent_thinking { reasoning: format!("step {i}") });
+        emit!(
+            run,
+            agent_thinking {
+                reasoning: format!("step {i}")
+            }
+        );
     }
     emit!(run, agent_completed {});
 }
@@ -51,11 +57,20 @@ async fn a_users_tabs_on_two_nodes_see_the_same_events_in_the_same_order() {
     let (a2, b2) = (on_a.recv_run().await, on_b.recv_run().await);
     let on_a: Vec<Value> = a1.into_iter().chain(a2).collect();
     let on_b: Vec<Value> = b1.into_iter().chain(b2).collect();
-    assert_eq!(on_a, on_b, "the same events, byte for byte, in the same order");
+    assert_eq!(
+        on_a, on_b,
+        "the same events, byte for byte, in the same order"
+    );
     assert_eq!(seqs(&on_a), (1..=10).collect::<Vec<_>>());
     assert!(on_a.iter().all(|e| e["user_id"] == "alice"));
-    assert!(on_a[4]["payload"]["result"]["answer"].as_str().unwrap().contains("gpus"));
-    assert!(on_a[9]["payload"]["result"]["answer"].as_str().unwrap().contains("tpus"));
+    assert!(on_a[4]["payload"]["result"]["answer"]
+        .as_str()
+        .unwrap()
+        .contains("gpus"));
+    assert!(on_a[9]["payload"]["result"]["answer"]
+        .as_str()
+        .unwrap()
+        .contains("tpus"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -88,8 +103,15 @@ async fn two_hundred_users_on_three_nodes_get_their_own_complete_streams() {
     for reader in readers {
         let (i, run) = reader.await.unwrap();
         let user = format!("user-{i}");
-        assert!(run.iter().all(|e| e["user_id"] == *user), "{user} got another's event");
-        assert_eq!(seqs(&run), (1..=(THINKING as u64 + 2)).collect::<Vec<_>>(), "{user}");
+        assert!(
+            run.iter().all(|e| e["user_id"] == *user),
+            "{user} got another's event"
+        );
+        assert_eq!(
+            seqs(&run),
+            (1..=(THINKING as u64 + 2)).collect::<Vec<_>>(),
+            "{user}"
+        );
         assert_eq!(run[0]["type"], "agent_started");
         let runs: HashSet<&str> = run.iter().map(|e| e["run_id"].as_str().unwrap()).collect();
         assert_eq!(runs.len(), 1);
@@ -126,10 +148,10 @@ async fn a_client_resumes_on_another_node() {
     assert_eq!(seqs(&tab.recv_run().await), [12, 13]);
 
     // A stale epoch, or a gap wider than the stream, is never recovered.
-    let (_, hello) =
-        Client::connect_query(&b.url, "alice", "since=3&epoch=epoch_stale").await;
+    let (_, hello) = Client::connect_query(&b.url, "alice", "since=3&epoch=epoch_stale").await;
     assert_eq!(hello["recovered"], false);
-    let (_, hello) = Client::connect_query(&a.url, "alice", &format!("since=99&epoch={epoch}")).await;
+    let (_, hello) =
+        Client::connect_query(&a.url, "alice", &format!("since=99&epoch={epoch}")).await;
     assert_eq!(hello["recovered"], false);
 }
 
@@ -158,7 +180,10 @@ async fn resume_is_all_or_nothing_against_the_stream_window() {
     let replay = tab.recv_run().await;
     assert_eq!(seqs(&replay), [7, 8, 9, 10]);
     let (_, hello) = Client::connect_query(&b.url, "bob", &format!("since=5&epoch={epoch}")).await;
-    assert_eq!((hello["recovered"].clone(), hello["missed"].clone()), (Value::Bool(false), Value::from(5)));
+    assert_eq!(
+        (hello["recovered"].clone(), hello["missed"].clone()),
+        (Value::Bool(false), Value::from(5))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -169,17 +194,40 @@ async fn a_worker_without_a_server_emits_to_tabs_on_a_server_node() {
     let mut tab = Client::connect(&server.url, "carol").await;
     let mut second = Client::connect(&server.url, "carol").await;
 
-    let ctx = UserExecutionContext::new(UserId::new("carol").unwrap(), ThreadId::new("jobs").unwrap());
-    let bridge = worker.factory().create_manager(&ctx).await.unwrap().bridge();
-    let run = emit!(bridge, agent_started { agent_name: "nightly" });
+    let ctx = UserExecutionContext::new(
+        UserId::new("carol").unwrap(),
+        ThreadId::new("jobs").unwrap(),
+    );
+    let bridge = worker
+        .factory()
+        .create_manager(&ctx)
+        .await
+        .unwrap()
+        .bridge();
+    let run = emit!(
+        bridge,
+        agent_started {
+            agent_name: "nightly"
+        }
+    );
     let call = emit!(run, tool_executing { tool_name: "crawl" });
-    emit!(call, tool_completed { result: serde_json::json!({"pages": 12}) });
+    emit!(
+        call,
+        tool_completed {
+            result: serde_json::json!({"pages": 12})
+        }
+    );
     emit!(run, agent_completed {});
 
     let events = tab.recv_run().await;
     assert_eq!(
         types(&events),
-        ["agent_started", "tool_executing", "tool_completed", "agent_completed"]
+        [
+            "agent_started",
+            "tool_executing",
+            "tool_completed",
+            "agent_completed"
+        ]
     );
     assert_eq!(seqs(&events), [1, 2, 3, 4]);
     assert_eq!(events[0]["thread_id"], "jobs");
@@ -215,11 +263,17 @@ async fn a_node_follows_only_the_users_it_serves() {
     assert!(channels(&redis).await.is_empty());
     let tab = Client::connect(&a.url, "dave").await;
     let other = Client::connect(&a.url, "a}b{").await;
-    assert_eq!(channels(&redis).await, ["agentwire:{a%7Db%7B}:ch", "agentwire:{dave}:ch"]);
+    assert_eq!(
+        channels(&redis).await,
+        ["agentwire:{a%7Db%7B}:ch", "agentwire:{dave}:ch"]
+    );
     drop(tab);
     let deadline = std::time::Instant::now() + WAIT;
     while channels(&redis).await.len() != 1 {
-        assert!(std::time::Instant::now() < deadline, "still subscribed after the last tab left");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still subscribed after the last tab left"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     drop(other);

@@ -349,6 +349,7 @@ impl HubBuilder {
 
     /// Builds the hub, rejecting duplicate agent names and limits that
     /// cannot hold one event.
+    #[cfg_attr(not(feature = "redis"), allow(unused_mut))]
     pub fn build(mut self) -> Result<Hub, Error> {
         let HubConfig {
             log, subscriber, ..

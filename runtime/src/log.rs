@@ -392,6 +392,7 @@ impl LogState {
     /// The stream is not the one the subscribers followed any more (it was
     /// lost, or this node could not fill a gap in it): each is dropped,
     /// after what is already queued, and told so; the replay buffer goes.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     fn reset(&mut self) -> VecDeque<Frame> {
         for sub in self.subscribers.drain(..) {
             sub.pending.reset.store(true, Ordering::Release);
@@ -402,7 +403,6 @@ impl LogState {
 }
 
 impl UserLog {
-
     /// Registers a subscriber whose queue holds at most `limit`. With a
     /// `resume`, the buffered events after `resume.since` come first, all of
     /// them or (when some are gone, or the stream is another) none.

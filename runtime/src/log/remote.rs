@@ -143,7 +143,9 @@ struct Routes {
 
 impl Routes {
     fn followers(&self) -> MutexGuard<'_, HashMap<Vec<u8>, Weak<RedisStream>>> {
-        self.followers.lock().unwrap_or_else(PoisonError::into_inner)
+        self.followers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn push(&self, info: PushInfo) {
@@ -196,8 +198,7 @@ impl RedisLink {
             .redis_settings()
             .clone()
             .set_protocol(ProtocolVersion::RESP3);
-        let sub_client =
-            ::redis::Client::open(info.set_redis_settings(resp3)).map_err(bad)?;
+        let sub_client = ::redis::Client::open(info.set_redis_settings(resp3)).map_err(bad)?;
         let base = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(1)))
             .set_response_timeout(Some(Duration::from_secs(3)))
@@ -227,7 +228,8 @@ impl RedisLink {
             next_batch: AtomicU64::new(1),
             runtime,
         });
-        link.runtime.spawn(resubscribe(Arc::downgrade(&link), link.routes.clone()));
+        link.runtime
+            .spawn(resubscribe(Arc::downgrade(&link), link.routes.clone()));
         Ok(link)
     }
 
@@ -305,7 +307,10 @@ fn hash_tag(user: &str) -> String {
 }
 
 enum Item {
-    Event { event_type: Box<str>, tail: Box<[u8]> },
+    Event {
+        event_type: Box<str>,
+        tail: Box<[u8]>,
+    },
     /// Sync this node's view with the stream, in order with the events
     /// before it; answered when asked by an attach.
     Sync(Option<oneshot::Sender<bool>>),
@@ -497,7 +502,9 @@ impl Task {
         loop {
             let log = self.log.upgrade();
             let wanted = self.stream.attaching.load(Ordering::Acquire) > 0
-                || log.as_ref().is_some_and(|l| !l.lock().subscribers.is_empty());
+                || log
+                    .as_ref()
+                    .is_some_and(|l| !l.lock().subscribers.is_empty());
             if self.stream.link.routes.closed.load(Ordering::Acquire) && log.is_none() {
                 return;
             }
@@ -783,7 +790,10 @@ impl Task {
         };
         match next {
             Next::Sync => {
-                let asked = matches!(self.stream.outbox().items.front(), Some(Item::Sync(Some(_))));
+                let asked = matches!(
+                    self.stream.outbox().items.front(),
+                    Some(Item::Sync(Some(_)))
+                );
                 let ok = match (self.following, log) {
                     (true, Some(log)) => self.sync_log(log).await,
                     // Nobody attaches to a log that is gone, and a
@@ -794,10 +804,8 @@ impl Task {
                 if !ok {
                     return Step::Failed;
                 }
-                if let Some(Item::Sync(reply)) = self.stream.outbox().items.pop_front() {
-                    if let Some(reply) = reply {
-                        let _ = reply.send(true);
-                    }
+                if let Some(Item::Sync(Some(reply))) = self.stream.outbox().items.pop_front() {
+                    let _ = reply.send(true);
                 }
                 Step::Done
             }
@@ -965,7 +973,10 @@ mod tests {
     #[test]
     fn messages_parse_with_spaces_in_the_tail() {
         let (epoch, seq, ty, tail) = parse_message(b"e1 42 x ,\"a\":\"b c\"}").unwrap();
-        assert_eq!((epoch, seq, ty, tail), ("e1", 42, "x", &b",\"a\":\"b c\"}"[..]));
+        assert_eq!(
+            (epoch, seq, ty, tail),
+            ("e1", 42, "x", &b",\"a\":\"b c\"}"[..])
+        );
         assert!(parse_message(b"e1 x y z").is_none());
         assert_eq!(frame("x", 7, b"}").text.as_str(), r#"{"type":"x","seq":7}"#);
     }
