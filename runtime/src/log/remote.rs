@@ -181,6 +181,9 @@ pub(crate) struct RedisLink {
     read: Script,
     /// Batch numbers, increasing across every user's writer on this node.
     next_batch: AtomicU64,
+    /// Held while a route and its subscription change together, so that a
+    /// log's old task never unsubscribes its successor.
+    subscribing: tokio::sync::Mutex<()>,
     runtime: tokio::runtime::Handle,
 }
 
@@ -226,6 +229,7 @@ impl RedisLink {
             append: Script::new(APPEND),
             read: Script::new(READ),
             next_batch: AtomicU64::new(1),
+            subscribing: tokio::sync::Mutex::new(()),
             runtime,
         });
         link.runtime
@@ -575,6 +579,7 @@ impl Task {
 
     async fn follow(&mut self) -> Result<(), ()> {
         let stream = &self.stream;
+        let _subscribing = stream.link.subscribing.lock().await;
         let channel = stream.channel.as_bytes().to_vec();
         stream
             .link
@@ -598,12 +603,19 @@ impl Task {
 
     async fn unfollow(&mut self, log: Option<&UserLog>) {
         let stream = &self.stream;
-        stream
-            .link
-            .routes
-            .followers()
-            .remove(stream.channel.as_bytes());
-        if self.following {
+        let _subscribing = stream.link.subscribing.lock().await;
+        let ours = {
+            let mut followers = stream.link.routes.followers();
+            let key = stream.channel.as_bytes();
+            let ours = followers
+                .get(key)
+                .is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(stream)));
+            if ours {
+                followers.remove(key);
+            }
+            ours
+        };
+        if self.following && ours {
             let mut sub = stream.link.sub.clone();
             let _ = sub.unsubscribe(&stream.channel).await;
         }
