@@ -46,7 +46,7 @@ fn seq_of(event: &SseEvent) -> u64 {
 
 #[tokio::test]
 async fn a_posted_run_streams_in_order_with_ids_to_sse_and_websocket_tabs() {
-    let t = start_sse(config()).await;
+    let t = start(config()).await;
     let addr = addr(&t);
     let (mut sse, hello, hello_id) = open(&addr, "alice", "", "").await;
     let epoch = hello["epoch"].as_str().unwrap().to_owned();
@@ -94,7 +94,7 @@ async fn a_posted_run_streams_in_order_with_ids_to_sse_and_websocket_tabs() {
 
 #[tokio::test]
 async fn last_event_id_resumes_exactly_and_a_stale_epoch_starts_over() {
-    let t = start_sse(config()).await;
+    let t = start(config()).await;
     let addr = addr(&t);
     let (mut sse, hello, _) = open(&addr, "alice", "", "").await;
     let epoch = hello["epoch"].as_str().unwrap().to_owned();
@@ -159,7 +159,7 @@ async fn a_gap_wider_than_the_replay_buffer_is_not_recovered() {
         .replay_capacity(3)
         .build()
         .unwrap();
-    let t = start_sse_hub(hub, config()).await;
+    let t = start_hub(hub, config()).await;
     let addr = addr(&t);
     let (mut sse, hello, _) = open(&addr, "alice", "", "").await;
     let epoch = hello["epoch"].as_str().unwrap().to_owned();
@@ -176,7 +176,7 @@ async fn a_gap_wider_than_the_replay_buffer_is_not_recovered() {
 
 #[tokio::test]
 async fn refused_credentials_get_401_with_what_to_fix() {
-    let t = start_sse(config()).await;
+    let t = start(config()).await;
     let addr = addr(&t);
     let auth = auth();
     let alice = UserId::new("alice").unwrap();
@@ -247,7 +247,7 @@ async fn refused_credentials_get_401_with_what_to_fix() {
 
 #[tokio::test]
 async fn the_connection_cap_counts_websocket_and_sse_connections_together() {
-    let t = start_sse(config().max_connections_per_user(2)).await;
+    let t = start(config().max_connections_per_user(2)).await;
     let addr = addr(&t);
     let tab = Client::connect(&t.url, "alice").await;
     let (sse, _, _) = open(&addr, "alice", "", "").await;
@@ -290,7 +290,7 @@ async fn the_connection_cap_counts_websocket_and_sse_connections_together() {
 
 #[tokio::test]
 async fn posts_answer_the_websocket_error_codes_as_json() {
-    let t = start_sse(config().rate_limit(1, 6).max_inbound_message(256)).await;
+    let t = start(config().rate_limit(1, 6).max_inbound_message(256)).await;
     let addr = addr(&t);
     let raw = |body: &'static [u8]| {
         let addr = addr.clone();
@@ -367,7 +367,7 @@ async fn posts_answer_the_websocket_error_codes_as_json() {
 
 #[tokio::test]
 async fn keep_alive_comments_flow_while_idle() {
-    let t = start_sse(config().ping_interval(Duration::from_millis(50))).await;
+    let t = start(config().ping_interval(Duration::from_millis(50))).await;
     let (mut sse, _, _) = open(&addr(&t), "alice", "", "").await;
     for _ in 0..2 {
         let event = sse.next_any().await.unwrap();
@@ -378,7 +378,7 @@ async fn keep_alive_comments_flow_while_idle() {
 
 #[tokio::test]
 async fn a_stream_that_falls_behind_ends_with_4008() {
-    let t = start_sse(config().queue_capacity(2)).await;
+    let t = start(config().queue_capacity(2)).await;
     let (mut sse, _, _) = open(&addr(&t), "alice", "", "").await;
     let manager = t
         .hub
@@ -422,7 +422,7 @@ async fn a_stream_that_falls_behind_ends_with_4008() {
 
 #[tokio::test]
 async fn shutdown_ends_runs_with_their_terminal_events_then_the_stream() {
-    let t = start_sse(config()).await;
+    let t = start(config()).await;
     let addr = addr(&t);
     let (mut sse, _, _) = open(&addr, "alice", "", "").await;
     let (status, _) = post(

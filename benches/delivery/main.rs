@@ -20,6 +20,7 @@
 mod baseline;
 mod load;
 mod memory;
+mod redis;
 mod report;
 mod scenarios;
 mod served;
@@ -206,5 +207,9 @@ fn main() {
         .filter(|s| wanted(s.name))
         .flat_map(|s| (s.rows)(reps))
         .collect();
+    // Two nodes on Redis against one in-memory node, with its own table.
+    if wanted("redis") {
+        redis::run(reps.min(3));
+    }
     report::report(&rows, reps, started);
 }

@@ -229,14 +229,16 @@ pub async fn start_entry(entry: Entry, hub: Hub, config: ServerConfig) -> TestSe
     TestServer { hub, server, url }
 }
 
-/// The endpoint at `/ws` of an axum app that has REST routes of its own.
+/// The endpoints at `/ws` and `/events` of an axum app that has REST routes
+/// of its own.
 fn mount(hub: &Hub, listener: tokio::net::TcpListener, config: ServerConfig) -> Endpoint {
     use axum::routing::get;
     let ws = hub.ws_service(config).unwrap();
     let local_addr = listener.local_addr().unwrap();
     let router = axum::Router::new()
         .route("/api/health", get(|| async { "ok" }))
-        .route_service("/ws", ws.clone());
+        .route_service("/ws", ws.clone())
+        .route_service("/events", ws.sse_service());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let app = tokio::spawn({
         let ws = ws.clone();
@@ -529,56 +531,6 @@ impl RawClient {
     }
 }
 
-/// Starts `hub` with the WebSocket endpoint at `/ws` and the SSE endpoint
-/// at `/events` through the entry point [`Entry::from_env`] selects: both
-/// from `hub.serve`, or both mounted in an axum app from one `WsService`.
-pub async fn start_sse_hub(hub: Hub, config: ServerConfig) -> TestServer {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let server = match Entry::from_env() {
-        Entry::Serve => Endpoint::Serve(hub.serve(listener, config).await.unwrap()),
-        Entry::Mounted => {
-            use axum::routing::get;
-            let ws = hub.ws_service(config).unwrap();
-            let local_addr = listener.local_addr().unwrap();
-            let router = axum::Router::new()
-                .route("/api/health", get(|| async { "ok" }))
-                .route_service("/ws", ws.clone())
-                .route_service("/events", ws.sse_service());
-            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            let app = tokio::spawn({
-                let ws = ws.clone();
-                async move {
-                    axum::serve(listener, router)
-                        .with_graceful_shutdown(async move {
-                            let _ = stopped.await;
-                            ws.shutdown().await;
-                        })
-                        .await
-                }
-            });
-            Endpoint::Mounted {
-                ws,
-                local_addr,
-                stop,
-                app,
-            }
-        }
-    };
-    let url = format!("ws://{}/ws", server.local_addr());
-    TestServer { hub, server, url }
-}
-
-/// [`start_sse_hub`] with the suite's agents.
-pub async fn start_sse(config: ServerConfig) -> TestServer {
-    let hub = Hub::builder()
-        .agent(researcher)
-        .agent(panicker)
-        .agent(sleeper)
-        .build()
-        .unwrap();
-    start_sse_hub(hub, config).await
-}
-
 /// One Server-Sent Event: its `id`, `event` name and `data` (lines joined
 /// with `\n`), or a comment.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -801,3 +753,6 @@ impl HttpStream {
 pub fn bearer_line(user: &str) -> String {
     format!("Authorization: Bearer {}\r\n", token(user))
 }
+
+#[cfg(feature = "redis")]
+pub mod redis;

@@ -336,7 +336,9 @@ impl AgUiService {
             Err(_over) => return sse::refused(sse::over_cap(&shared.config)),
         };
         // Subscribed before the run starts: none of its events is missed.
-        let opened = conn::open(shared, &slot, &accepted);
+        let Ok(opened) = conn::open(shared, &slot, &accepted).await else {
+            return sse::refused(Rejection::stream_unavailable());
+        };
         let agent = shared
             .hub
             .inner

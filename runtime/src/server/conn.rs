@@ -76,19 +76,33 @@ pub(crate) struct Opened {
 
 /// Subscribes a connection that holds `slot` to its user's log, resuming
 /// where `accepted` asks: the one path of WebSocket and SSE connections.
-pub(crate) fn open(shared: &Shared, slot: &ConnectionSlot, accepted: &Accepted) -> Opened {
+/// Fails when the log's backend cannot be read (Redis unreachable).
+pub(crate) async fn open(
+    shared: &Shared,
+    slot: &ConnectionSlot,
+    accepted: &Accepted,
+) -> Result<Opened, crate::Error> {
     let cfg = &shared.config;
     let resume = accepted.resume.as_ref().map(|r| Resume {
         since: r.since,
         epoch: r.epoch.as_deref(),
     });
-    let attached = slot.0.attach(
-        resume,
-        QueueLimit {
-            events: cfg.queue_capacity,
-            bytes: cfg.queue_bytes,
-        },
-    );
+    let limit = QueueLimit {
+        events: cfg.queue_capacity,
+        bytes: cfg.queue_bytes,
+    };
+    let attached = match slot.0.attach_synced(resume, limit).await {
+        Ok(attached) => attached,
+        Err(e) => {
+            tracing::warn!(
+                target: "agentwire::server",
+                user_id = %accepted.user,
+                error = %e,
+                "the user's event stream could not be read; connection refused"
+            );
+            return Err(e);
+        }
+    };
     let connection = ConnectionId::fresh();
     let recovery = attached.recovery;
     tracing::debug!(
@@ -106,11 +120,11 @@ pub(crate) fn open(shared: &Shared, slot: &ConnectionSlot, accepted: &Accepted) 
         recovery: recovery.map(|r| (r.recovered, r.missed)),
     }
     .to_frame();
-    Opened {
+    Ok(Opened {
         connection,
         attached,
         hello,
-    }
+    })
 }
 
 /// Serves one upgraded connection until it ends.
@@ -124,11 +138,16 @@ pub(crate) async fn run(shared: Arc<Shared>, mut ws: Socket, accepted: Accepted)
             return;
         }
     };
-    let Opened {
+    let Ok(Opened {
         connection,
         attached,
         hello,
-    } = open(&shared, &slot, &accepted);
+    }) = open(&shared, &slot, &accepted).await
+    else {
+        let close = ws.close(Some(close_frame(CloseCode::TryAgainLater)));
+        let _ = tokio::time::timeout(CLOSE_LINGER, close).await;
+        return;
+    };
     let (sink, mut source) = ws.split();
     let (control_tx, control_rx) = mpsc::channel(CONTROL_CAPACITY);
     let mut writer = tokio::spawn(writer::run(

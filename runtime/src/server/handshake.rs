@@ -81,6 +81,15 @@ impl Rejection {
         )
     }
 
+    /// The user's event stream cannot be read right now (its backend is
+    /// unreachable).
+    pub(crate) fn stream_unavailable() -> Self {
+        Rejection::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the event stream is unavailable; reconnect shortly",
+        )
+    }
+
     pub(crate) fn status(&self) -> StatusCode {
         self.status
     }

@@ -96,12 +96,16 @@ pub enum CloseCode {
     TooBig,
     /// 1011
     Internal,
+    /// 1013
+    TryAgainLater,
     /// 4001
     TokenExpired,
     /// 4008
     SlowConsumer,
     /// 4009
     OverConnectionCap,
+    /// 4010
+    StreamReset,
     /// 4029
     RateLimited,
 }
@@ -121,15 +125,17 @@ impl CloseCode {
             CloseCode::Policy => 1008,
             CloseCode::TooBig => 1009,
             CloseCode::Internal => 1011,
+            CloseCode::TryAgainLater => 1013,
             CloseCode::TokenExpired => 4001,
             CloseCode::SlowConsumer => 4008,
             CloseCode::OverConnectionCap => 4009,
+            CloseCode::StreamReset => 4010,
             CloseCode::RateLimited => 4029,
         }
     }
 
     /// Every code the server sends, in the order the README lists them.
-    pub const ALL: [CloseCode; 11] = [
+    pub const ALL: [CloseCode; 13] = [
         CloseCode::Normal,
         CloseCode::GoingAway,
         CloseCode::ProtocolError,
@@ -137,9 +143,11 @@ impl CloseCode {
         CloseCode::Policy,
         CloseCode::TooBig,
         CloseCode::Internal,
+        CloseCode::TryAgainLater,
         CloseCode::TokenExpired,
         CloseCode::SlowConsumer,
         CloseCode::OverConnectionCap,
+        CloseCode::StreamReset,
         CloseCode::RateLimited,
     ];
 
@@ -163,9 +171,11 @@ impl CloseCode {
             CloseCode::Policy => "no answer to pings",
             CloseCode::TooBig => "message too big",
             CloseCode::Internal => "internal error",
+            CloseCode::TryAgainLater => "event stream unavailable, try again later",
             CloseCode::TokenExpired => "token expired",
             CloseCode::SlowConsumer => "slow consumer",
             CloseCode::OverConnectionCap => "too many connections for this user",
+            CloseCode::StreamReset => "event stream reset; resume to learn what was lost",
             CloseCode::RateLimited => "rate limited",
         }
     }

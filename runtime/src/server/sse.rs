@@ -147,7 +147,7 @@ impl SseService {
             return reject(Rejection::unavailable());
         }
         match *req.method() {
-            Method::GET => match self.open(&req) {
+            Method::GET => match self.open(req.into_parts().0).await {
                 Ok(resp) => resp,
                 Err(rejection) => refused(rejection),
             },
@@ -160,12 +160,12 @@ impl SseService {
     }
 
     /// `GET`: checks the request and starts the stream on its own task.
-    fn open<B>(&self, req: &Request<B>) -> Result<Response<SseBody>, Rejection> {
+    async fn open(&self, req: http::request::Parts) -> Result<Response<SseBody>, Rejection> {
         let shared = &self.shared;
         let cfg = &shared.config;
-        let headers = req.headers();
+        let headers = &req.headers;
         handshake::check_origin(cfg, headers)?;
-        let query = req.uri().query();
+        let query = req.uri.query();
         let (token, in_url) = stream_token(headers, query)?;
         let resume = resume_of(headers, query)?;
         let identity = cfg.auth.authenticate(token)?;
@@ -178,7 +178,9 @@ impl SseService {
             resume,
         };
         let slot = conn::take_slot(shared, &accepted.user).map_err(|_over| over_cap(cfg))?;
-        let opened = conn::open(shared, &slot, &accepted);
+        let opened = conn::open(shared, &slot, &accepted)
+            .await
+            .map_err(|_| Rejection::stream_unavailable())?;
         let position = match (&accepted.resume, opened.attached.recovery) {
             (Some(resume), Some(r)) if r.recovered => resume.since,
             _ => opened.attached.seq,

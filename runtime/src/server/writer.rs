@@ -87,6 +87,11 @@ async fn pump(sink: &mut Sink, out: Outbound) -> Result<Infallible, End> {
                 if events.overflowed() {
                     return Err(End::Close(CloseCode::SlowConsumer));
                 }
+                if events.reset() {
+                    let frames = batch.drain(..).map(|f| Message::Text(f.text));
+                    write_batch(sink, frames, write_timeout).await?;
+                    return Err(End::Close(CloseCode::StreamReset));
+                }
                 let frames = batch.drain(..).map(|f| Message::Text(f.text));
                 write_batch(sink, frames, write_timeout).await?;
                 return Err(End::Close(CloseCode::GoingAway));
@@ -108,6 +113,9 @@ async fn pump(sink: &mut Sink, out: Outbound) -> Result<Infallible, End> {
                 if n == 0 || events.overflowed() {
                     return Err(End::Close(if events.overflowed() {
                         CloseCode::SlowConsumer
+                    } else if events.reset() {
+                        // Everything of the old stream was written.
+                        CloseCode::StreamReset
                     } else {
                         CloseCode::Internal
                     }));
