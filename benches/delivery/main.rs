@@ -21,6 +21,7 @@ mod baseline;
 mod burst;
 mod load;
 mod memory;
+mod redis;
 mod report;
 mod scenarios;
 mod served;
@@ -211,5 +212,9 @@ fn main() {
         .filter(|s| wanted(s.name))
         .flat_map(|s| (s.rows)(reps))
         .collect();
+    // Two nodes on Redis against one in-memory node, with its own table.
+    if wanted("redis") {
+        redis::run(reps.min(3));
+    }
     report::report(&rows, reps, started);
 }

@@ -149,7 +149,12 @@ impl UserWebSocketManager {
     /// assert_ne!(manager.epoch(), fresh.epoch());
     /// # Ok(()) }
     /// ```
-    pub fn epoch(&self) -> &str {
+    ///
+    /// With a Redis-backed hub this is the epoch this node last saw for
+    /// the user's stream (a random one until the node has synced with
+    /// Redis for a subscriber); `connection_established` always carries
+    /// the stream's own.
+    pub fn epoch(&self) -> Arc<str> {
         self.log.epoch()
     }
 

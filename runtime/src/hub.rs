@@ -4,7 +4,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::log::{LogLimits, QueueLimit, UserLog};
+use crate::log::{Backend, LogLimits, Memory, QueueLimit, UserLog};
 use crate::{Agent, Error, UserId, WebSocketManagerFactory};
 
 /// Number of independently locked parts of the user table; the table is
@@ -36,6 +36,9 @@ pub(crate) struct HubInner {
     hasher: RandomState,
     users: Box<[Mutex<Shard>]>,
     pub(crate) agents: Vec<Arc<dyn Agent>>,
+    /// The shared backend, when the hub is one node of several.
+    #[cfg(feature = "redis")]
+    redis: Option<Arc<crate::log::remote::RedisLink>>,
 }
 
 /// One independently locked part of the user table. Logs nobody holds are
@@ -70,6 +73,8 @@ pub(crate) struct HubConfig {
     pub(crate) log: LogLimits,
     pub(crate) subscriber: QueueLimit,
     pub(crate) idle_retention: Duration,
+    #[cfg(feature = "redis")]
+    pub(crate) redis: Option<crate::log::remote::RedisConfig>,
 }
 
 impl Hub {
@@ -89,6 +94,8 @@ impl Hub {
                     bytes: 8 << 20,
                 },
                 idle_retention: Duration::from_secs(600),
+                #[cfg(feature = "redis")]
+                redis: None,
             },
             agents: Vec::new(),
         }
@@ -134,9 +141,28 @@ impl HubInner {
         if shard.logs.len() >= shard.sweep_at {
             shard.sweep(self.config.idle_retention);
         }
-        let log = Arc::new(UserLog::new(user.clone(), self.config.log));
+        let log = self.new_log(user);
         shard.logs.insert(user.clone(), log.clone());
         log
+    }
+
+    fn new_log(&self, user: &UserId) -> Arc<UserLog> {
+        #[cfg(feature = "redis")]
+        if let Some(link) = &self.redis {
+            let stream = link.stream(user);
+            let log = Arc::new(UserLog::with_backend(
+                user.clone(),
+                self.config.log,
+                Backend::Remote(stream.clone()),
+            ));
+            stream.start(&log);
+            return log;
+        }
+        Arc::new(UserLog::with_backend(
+            user.clone(),
+            self.config.log,
+            Backend::Memory(Memory),
+        ))
     }
 
     /// Forgets every log nobody holds that has been idle past the retention.
@@ -262,9 +288,69 @@ impl HubBuilder {
         self
     }
 
+    /// Makes this hub one node of several that share each user's event
+    /// stream through the Redis at `url` (e.g. `redis://127.0.0.1:6379`;
+    /// `rediss://` needs the `redis` crate's TLS features): `seq` is then
+    /// per user across every node, a tab on any node gets every event of
+    /// its user whichever node emitted it, and a client resumes on any
+    /// node. Needs the `redis` feature, and [`build`](Self::build) inside
+    /// a tokio runtime. The URL is checked at build; Redis need not be up
+    /// then (see the README's multi-node section for what happens while
+    /// it is down).
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), agentwire::Error> {
+    /// let hub = agentwire::Hub::builder().redis("redis://127.0.0.1:6379").build()?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "redis")]
+    pub fn redis(mut self, url: impl Into<String>) -> Self {
+        self.config.redis = Some(crate::log::remote::RedisConfig::new(url.into()));
+        self
+    }
+
+    /// With [`redis`](Self::redis): how long the keys of a user nobody
+    /// emits to or follows live in Redis (default 1 hour; refreshed by
+    /// every emit, every connection and, while a node has the user's
+    /// tabs, every third of it). A user whose keys expired starts a new
+    /// stream (a new epoch).
+    #[cfg(feature = "redis")]
+    pub fn redis_key_ttl(mut self, ttl: Duration) -> Self {
+        if let Some(redis) = &mut self.config.redis {
+            redis.key_ttl = ttl;
+        }
+        self
+    }
+
+    /// With [`redis`](Self::redis): the prefix of every key and channel
+    /// (default `agentwire`), to share one Redis between applications.
+    #[cfg(feature = "redis")]
+    pub fn redis_key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        if let Some(redis) = &mut self.config.redis {
+            redis.key_prefix = prefix.into();
+        }
+        self
+    }
+
+    /// With [`redis`](Self::redis): how many events (and bytes of them) a
+    /// node keeps per user while Redis is unreachable (default 1,024
+    /// events, 8 MiB). They are written in order when Redis is back; if
+    /// the buffer overflows they are dropped, and the user's stream starts
+    /// again under a new epoch, so clients learn their history is gone.
+    #[cfg(feature = "redis")]
+    pub fn redis_buffer(mut self, events: usize, bytes: usize) -> Self {
+        if let Some(redis) = &mut self.config.redis {
+            redis.buffer_events = events;
+            redis.buffer_bytes = bytes;
+        }
+        self
+    }
+
     /// Builds the hub, rejecting duplicate agent names and limits that
     /// cannot hold one event.
-    pub fn build(self) -> Result<Hub, Error> {
+    #[cfg_attr(not(feature = "redis"), allow(unused_mut))]
+    pub fn build(mut self) -> Result<Hub, Error> {
         let HubConfig {
             log, subscriber, ..
         } = self.config;
@@ -289,12 +375,30 @@ impl HubBuilder {
                 )));
             }
         }
+        #[cfg(feature = "redis")]
+        let redis = match &mut self.config.redis {
+            None => None,
+            Some(redis) => {
+                if redis.buffer_events == 0 || redis.buffer_bytes < log.max_event_size {
+                    return Err(Error::config(
+                        "redis_buffer must hold at least one event of max_event_size",
+                    ));
+                }
+                if redis.key_ttl < Duration::from_secs(1) {
+                    return Err(Error::config("redis_key_ttl must be at least 1 second"));
+                }
+                redis.maxlen = log.replay_events;
+                Some(crate::log::remote::RedisLink::connect(redis.clone())?)
+            }
+        };
         Ok(Hub {
             inner: Arc::new(HubInner {
                 config: self.config,
                 hasher: RandomState::new(),
                 users: (0..SHARDS).map(|_| Mutex::default()).collect(),
                 agents: self.agents,
+                #[cfg(feature = "redis")]
+                redis,
             }),
         })
     }
@@ -363,7 +467,7 @@ mod tests {
             manager.bridge(),
             agent_started { agent_name: "a" }
         ));
-        let epoch = manager.epoch().to_owned();
+        let epoch = manager.epoch();
         let events = manager.subscribe();
         drop(manager);
         assert_eq!(hub.forget_idle_users(), 0, "a subscription keeps it");

@@ -25,6 +25,122 @@ use crate::queue;
 use crate::wire;
 use crate::UserId;
 
+#[cfg(feature = "redis")]
+pub(crate) mod remote;
+
+/// Where a user's events are ordered: what assigns `seq` and holds the
+/// stream of record. The replay window and the fan-out to this process's
+/// subscribers are [`UserLog`]'s own, whatever the backend; framing (the
+/// envelope's head) is not a backend's business either.
+///
+/// A backend is chosen once per hub; [`Backend`] dispatches statically, so
+/// the in-memory path pays one branch per event and nothing else.
+pub(crate) trait LogBackend {
+    /// Whether `seq` is assigned in this process, at the emit. A remote
+    /// backend assigns it later and feeds the log through its mirror.
+    fn is_local(&self) -> bool;
+
+    /// Takes one event of a remote stream: `tail` is the envelope after
+    /// `seq`. Never blocks and never fails; a local log never calls it.
+    fn append(&self, event_type: &str, tail: &[u8]);
+
+    /// Brings `log` up to date with the stream of record before an attach;
+    /// the returned guard keeps it following the stream until dropped.
+    fn sync(
+        &self,
+        log: &Arc<UserLog>,
+    ) -> impl std::future::Future<Output = Result<SyncGuard, crate::Error>> + Send;
+
+    /// The log's first subscriber arrived or its last left, or one
+    /// arrived while the log is not live.
+    fn subscribers_changed(&self, log: &UserLog);
+
+    /// Whether the log can be forgotten as far as the backend is concerned
+    /// (nothing waits to be written).
+    fn is_idle(&self) -> bool;
+}
+
+/// What [`LogBackend::sync`] hands back for the time of an attach.
+pub(crate) struct SyncGuard {
+    #[cfg(feature = "redis")]
+    _attaching: Option<remote::Attaching>,
+}
+
+/// The default: `seq`, the replay window and the fan-out all live in this
+/// process.
+pub(crate) struct Memory;
+
+impl LogBackend for Memory {
+    fn is_local(&self) -> bool {
+        true
+    }
+
+    fn append(&self, _event_type: &str, _tail: &[u8]) {}
+
+    async fn sync(&self, _log: &Arc<UserLog>) -> Result<SyncGuard, crate::Error> {
+        Ok(SyncGuard {
+            #[cfg(feature = "redis")]
+            _attaching: None,
+        })
+    }
+
+    fn subscribers_changed(&self, _log: &UserLog) {}
+
+    fn is_idle(&self) -> bool {
+        true
+    }
+}
+
+/// The backends a hub can have, dispatched without a vtable.
+pub(crate) enum Backend {
+    Memory(Memory),
+    /// A stream shared by every node on one Redis.
+    #[cfg(feature = "redis")]
+    Remote(Arc<remote::RedisStream>),
+}
+
+impl LogBackend for Backend {
+    fn is_local(&self) -> bool {
+        match self {
+            Backend::Memory(m) => m.is_local(),
+            #[cfg(feature = "redis")]
+            Backend::Remote(r) => r.is_local(),
+        }
+    }
+
+    fn append(&self, event_type: &str, tail: &[u8]) {
+        match self {
+            Backend::Memory(m) => m.append(event_type, tail),
+            #[cfg(feature = "redis")]
+            Backend::Remote(r) => r.append(event_type, tail),
+        }
+    }
+
+    async fn sync(&self, log: &Arc<UserLog>) -> Result<SyncGuard, crate::Error> {
+        match self {
+            Backend::Memory(m) => m.sync(log).await,
+            #[cfg(feature = "redis")]
+            Backend::Remote(r) => r.sync(log).await,
+        }
+    }
+
+    fn subscribers_changed(&self, log: &UserLog) {
+        match self {
+            Backend::Memory(m) => m.subscribers_changed(log),
+            #[cfg(feature = "redis")]
+            Backend::Remote(r) => r.subscribers_changed(log),
+        }
+    }
+
+    fn is_idle(&self) -> bool {
+        match self {
+            Backend::Memory(m) => m.is_idle(),
+            #[cfg(feature = "redis")]
+            Backend::Remote(r) => r.is_idle(),
+        }
+    }
+}
+
 /// One serialised event, shared by every queue it is delivered to.
 #[derive(Clone)]
 pub(crate) struct Frame {
@@ -38,6 +154,13 @@ struct Subscriber {
 }
 
 struct LogState {
+    /// Names this stream: a new log of the same user has a new epoch. A
+    /// remote backend may move the log to another stream ([`Self::reset`]).
+    epoch: Arc<str>,
+    /// Whether `last_seq` and `replay` are the stream's own. Always true in
+    /// memory; a remote backend's mirror is not live until it has synced
+    /// with its backend, and a resume is then never recovered.
+    live: bool,
     last_seq: u64,
     replay: VecDeque<Frame>,
     /// The sum of the lengths of the frames in `replay`.
@@ -67,9 +190,9 @@ pub(crate) struct QueueLimit {
 pub(crate) struct UserLog {
     user: UserId,
     limits: LogLimits,
-    /// Names this stream: a new log of the same user has a new epoch.
-    epoch: Arc<str>,
     state: Mutex<LogState>,
+    /// Where `seq` is assigned: in this process, or by a shared backend.
+    backend: Backend,
     /// Live WebSocket connections of this user, for the per-user cap.
     pub(crate) connections: AtomicUsize,
     /// When the log was last used, in milliseconds since [`clock_ms`]'s start.
@@ -119,12 +242,20 @@ pub(crate) struct Attached {
 }
 
 impl UserLog {
+    #[cfg(test)]
     pub(crate) fn new(user: UserId, limits: LogLimits) -> Self {
+        Self::with_backend(user, limits, Backend::Memory(Memory))
+    }
+
+    pub(crate) fn with_backend(user: UserId, limits: LogLimits, backend: Backend) -> Self {
+        let live = backend.is_local();
         UserLog {
             user,
             limits,
-            epoch: crate::id::fresh("epoch"),
+            backend,
             state: Mutex::new(LogState {
+                epoch: crate::id::fresh("epoch"),
+                live,
                 last_seq: 0,
                 replay: VecDeque::new(),
                 replay_bytes: 0,
@@ -149,8 +280,10 @@ impl UserLog {
         &self.limits
     }
 
-    pub(crate) fn epoch(&self) -> &str {
-        &self.epoch
+    /// The stream's epoch (for a remote backend: the one this node last
+    /// synced with).
+    pub(crate) fn epoch(&self) -> Arc<str> {
+        self.lock().epoch.clone()
     }
 
     fn lock(&self) -> MutexGuard<'_, LogState> {
@@ -162,8 +295,14 @@ impl UserLog {
     /// Appends one event: `tail` is everything of the envelope after `seq`
     /// (starting with `,"event_id":`); `now_ms` is the [`clock_ms`] of the
     /// emit. Returns the assigned `seq`.
+    /// With a remote backend the event is handed to it and `seq`, assigned
+    /// there, is not known yet: 0 is returned.
     pub(crate) fn append(&self, event_type: &str, tail: &[u8], now_ms: u64) -> u64 {
         self.touch(now_ms);
+        if !self.backend.is_local() {
+            self.backend.append(event_type, tail);
+            return 0;
+        }
         // Sized for the longest `seq`; the frame is made once and shared.
         let mut buf = Vec::with_capacity(wire::head_len(event_type) + tail.len());
         let mut state = self.lock();
@@ -174,18 +313,32 @@ impl UserLog {
             seq,
             text: utf8(buf),
         };
+        let evicted = state.publish(frame, &self.limits);
+        drop(state);
+        drop(evicted);
+        seq
+    }
+}
+
+impl LogState {
+    /// Keeps `frame` (the next `seq`) for replay and hands it to every
+    /// subscriber; returns a frame pushed out of the replay buffer, to be
+    /// freed outside the lock.
+    fn publish(&mut self, frame: Frame, limits: &LogLimits) -> Option<Frame> {
+        let state = self;
+        state.last_seq = frame.seq;
         let len = frame.text.len();
         // A queue the frame would take over a bound is dropped (and marked
         // so), as is one whose receiver is gone.
         state.subscribers.retain(|sub| sub.tx.push(&frame).is_ok());
         let mut evicted = None;
-        if self.limits.replay_events > 0 {
+        if limits.replay_events > 0 {
             // The replay buffer keeps the frame itself: no extra reference
             // (nor, for a frame nobody else holds, a shared header) is made.
             state.replay.push_back(frame);
             state.replay_bytes += len;
-            while state.replay.len() > self.limits.replay_events
-                || state.replay_bytes > self.limits.replay_bytes
+            while state.replay.len() > limits.replay_events
+                || state.replay_bytes > limits.replay_bytes
             {
                 let Some(old) = state.replay.pop_front() else {
                     break;
@@ -198,11 +351,23 @@ impl UserLog {
         } else {
             evicted = Some(frame);
         }
-        drop(state);
-        drop(evicted);
-        seq
+        evicted
     }
 
+    /// The stream is not the one the subscribers followed any more (it was
+    /// lost, or this node could not fill a gap in it): each is dropped,
+    /// after what is already queued, and told so; the replay buffer goes.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    fn reset(&mut self) -> VecDeque<Frame> {
+        for sub in self.subscribers.drain(..) {
+            sub.tx.reset();
+        }
+        self.replay_bytes = 0;
+        std::mem::take(&mut self.replay)
+    }
+}
+
+impl UserLog {
     /// Registers a subscriber whose queue holds at most `limit`. With a
     /// `resume`, the buffered events after `resume.since` come first, all of
     /// them or (when some are gone, or the stream is another) none.
@@ -217,7 +382,7 @@ impl UserLog {
         let (recovery, replay) = match resume {
             None => (None, VecDeque::new()),
             Some(resume) => {
-                let (recovery, replay) = state.resume(resume, &self.epoch);
+                let (recovery, replay) = state.resume(resume);
                 (Some(recovery), replay)
             }
         };
@@ -225,9 +390,15 @@ impl UserLog {
         state.next_subscriber += 1;
         state.subscribers.push(Subscriber { id, tx });
         let seq = state.last_seq;
+        let epoch = state.epoch.clone();
+        let first = state.subscribers.len() == 1;
+        let live = state.live;
         drop(state);
+        if first || !live {
+            self.backend.subscribers_changed(self);
+        }
         Attached {
-            epoch: self.epoch.clone(),
+            epoch,
             seq,
             recovery,
             replay,
@@ -237,6 +408,19 @@ impl UserLog {
                 id,
             },
         }
+    }
+
+    /// Registers a subscriber as [`Self::attach`] does, once a remote
+    /// backend has brought this node's view of the stream up to date, so
+    /// that a resume is answered from the whole stream. Fails when the
+    /// backend cannot be reached.
+    pub(crate) async fn attach_synced(
+        self: &Arc<Self>,
+        resume: Option<Resume<'_>>,
+        limit: QueueLimit,
+    ) -> Result<Attached, crate::Error> {
+        let _hold = self.backend.sync(self).await?;
+        Ok(self.attach(resume, limit))
     }
 
     /// Makes subscriber `id` the last one each event is handed to. Its
@@ -256,6 +440,11 @@ impl UserLog {
         if let Some(i) = state.subscribers.iter().position(|s| s.id == id) {
             state.subscribers.swap_remove(i);
         }
+        let last = state.subscribers.is_empty();
+        drop(state);
+        if last {
+            self.backend.subscribers_changed(self);
+        }
     }
 
     pub(crate) fn last_seq(&self) -> u64 {
@@ -274,14 +463,15 @@ impl UserLog {
             && self.connections.load(Ordering::Acquire) == 0
             && now_ms.saturating_sub(self.last_active.load(Ordering::Relaxed)) >= retention_ms
             && self.lock().subscribers.is_empty()
+            && self.backend.is_idle()
     }
 }
 
 impl LogState {
     /// The all-or-nothing answer to `resume` in the stream named `epoch`.
-    fn resume(&self, resume: Resume<'_>, epoch: &str) -> (Recovery, VecDeque<Frame>) {
-        let same_stream = resume.epoch.is_none_or(|e| e == epoch);
-        if !same_stream || resume.since > self.last_seq {
+    fn resume(&self, resume: Resume<'_>) -> (Recovery, VecDeque<Frame>) {
+        let same_stream = resume.epoch.is_none_or(|e| e == &*self.epoch);
+        if !self.live || !same_stream || resume.since > self.last_seq {
             let recovery = Recovery {
                 recovered: false,
                 missed: None,
@@ -328,7 +518,6 @@ impl Queue {
     /// Appends up to `limit` frames to `buf`, waiting for at least one;
     /// returns how many (0 when [`Self::recv`] would give `None`).
     /// Cancel-safe.
-    #[allow(dead_code, reason = "the in-process face of poll_recv_many")]
     pub(crate) async fn recv_many(&mut self, buf: &mut Vec<Frame>, limit: usize) -> usize {
         poll_fn(|cx| self.rx.poll_recv_many(cx, buf, limit)).await
     }
@@ -353,8 +542,14 @@ impl Queue {
         self.rx.overflowed()
     }
 
+    /// Whether the log dropped this queue because the stream it followed
+    /// was lost: its `seq`s go on under a new epoch the subscriber never
+    /// saw the start of.
+    pub(crate) fn reset(&self) -> bool {
+        self.rx.reset()
+    }
+
     /// Frames waiting.
-    #[allow(dead_code, reason = "used by tests")]
     pub(crate) fn len(&self) -> usize {
         self.rx.len()
     }
@@ -438,6 +633,13 @@ pub enum RecvError {
     /// still buffered ([`Subscription::recovered`] says).
     #[error("the subscriber fell behind and was dropped; subscribe again to catch up")]
     Lagged,
+    /// The user's stream was lost (its shared backend lost it, or events
+    /// could not be kept while the backend was unreachable) and goes on
+    /// under a new [`epoch`](crate::UserWebSocketManager::epoch): the
+    /// events before this point are complete, what follows cannot be
+    /// joined to them. Reload the current state and subscribe again.
+    #[error("the user's event stream was lost and started again; reload and subscribe again")]
+    Reset,
     /// The hub that fed this subscription is gone.
     #[error("the hub was dropped")]
     Closed,
@@ -500,6 +702,7 @@ impl Subscription {
         match self.queue.recv().await {
             Some(frame) => Ok(WireEvent(frame)),
             None if self.queue.overflowed() => Err(RecvError::Lagged),
+            None if self.queue.reset() => Err(RecvError::Reset),
             None => Err(RecvError::Closed),
         }
     }
@@ -632,7 +835,7 @@ mod tests {
         let (a, b) = (log(4), log(4));
         assert_ne!(a.epoch(), b.epoch());
         let attached = a.attach(None, q(1));
-        assert_eq!(&*attached.epoch, a.epoch());
+        assert_eq!(attached.epoch, a.epoch());
         assert_eq!(attached.recovery, None);
     }
 
@@ -665,7 +868,7 @@ mod tests {
         let log = log(3);
         emit(&log, 5);
         for since in [0, 1] {
-            let attached = log.attach(at(since, Some(log.epoch())), q(16));
+            let attached = log.attach(at(since, Some(&log.epoch())), q(16));
             let recovery = Recovery {
                 recovered: false,
                 missed: Some(5 - since),
@@ -684,7 +887,7 @@ mod tests {
         emit(&old, 3);
         let restarted = log(8);
         emit(&restarted, 5);
-        let attached = restarted.attach(at(3, Some(old.epoch())), q(16));
+        let attached = restarted.attach(at(3, Some(&old.epoch())), q(16));
         let recovery = Recovery {
             recovered: false,
             missed: None,
@@ -699,7 +902,7 @@ mod tests {
         let log = log(8);
         emit(&log, 3);
         for since in [4, 1_000, u64::MAX - 1, u64::MAX] {
-            let attached = log.attach(at(since, Some(log.epoch())), q(16));
+            let attached = log.attach(at(since, Some(&log.epoch())), q(16));
             let recovery = Recovery {
                 recovered: false,
                 missed: None,
@@ -908,7 +1111,7 @@ mod tests {
         impl Stream {
             fn of(log: &UserLog) -> Self {
                 Stream {
-                    epoch: log.epoch.clone(),
+                    epoch: log.epoch(),
                     texts: Vec::new(),
                 }
             }
@@ -998,11 +1201,11 @@ mod tests {
                 );
                 let stream = server.streams.len() - 1;
                 let last = server.current().texts.len() as u64;
-                assert_eq!((&*attached.epoch, attached.seq), (server.log.epoch(), last));
+                assert_eq!((&attached.epoch, attached.seq), (&server.log.epoch(), last));
                 let reload = match (resume, attached.recovery) {
                     (None, None) => true,
                     (Some((since, epoch)), Some(recovery)) => {
-                        let same = epoch.is_none_or(|e| e == server.log.epoch());
+                        let same = epoch.is_none_or(|e| e == &*server.log.epoch());
                         let known = same && since <= last;
                         let recovered =
                             known && (since == last || since + 1 >= server.window_start());
@@ -1148,7 +1351,7 @@ mod tests {
                             .map(|i| server.streams[i].epoch.clone());
                         let epoch = match choice {
                             EpochChoice::Absent => None,
-                            EpochChoice::Current => Some(server.log.epoch.clone()),
+                            EpochChoice::Current => Some(server.log.epoch()),
                             EpochChoice::Previous => previous,
                             EpochChoice::Bogus => Some(Arc::from("epoch_bogus")),
                         };
@@ -1161,12 +1364,12 @@ mod tests {
                     }
                     Op::Forget => {
                         let user = server.log.user().clone();
-                        let before = server.log.epoch.clone();
+                        let before = server.log.epoch();
                         // Lets go of the log: only the hub and the client hold it.
                         server.log = Arc::new(UserLog::new(user.clone(), *server.log.limits()));
                         server.hub.forget_idle_users();
                         server.log = server.hub.inner.user_log(&user);
-                        let forgotten = server.log.epoch != before;
+                        let forgotten = server.log.epoch() != before;
                         let live = client.conn.as_ref().is_some_and(|c| !c.overflowed);
                         assert_eq!(forgotten, !live, "only a log nobody holds is forgotten");
                         if forgotten {

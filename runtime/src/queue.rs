@@ -24,6 +24,9 @@ struct State {
     dropped: bool,
     /// The queue went over a bound and the sender gave up on it.
     overflowed: bool,
+    /// The stream the queue followed was lost: the sender gave up on it
+    /// after what it holds.
+    reset: bool,
 }
 
 struct Shared {
@@ -64,6 +67,7 @@ pub(crate) fn channel(limit: QueueLimit) -> (Sender, Receiver) {
             closed: false,
             dropped: false,
             overflowed: false,
+            reset: false,
         }),
         limit: QueueLimit {
             events: limit.events.max(1),
@@ -101,6 +105,14 @@ impl Sender {
             waker.wake();
         }
         Ok(())
+    }
+}
+
+impl Sender {
+    /// Marks the queue as following a stream that was lost; the sender is
+    /// dropped next, ending it after what it holds.
+    pub(crate) fn reset(&self) {
+        self.0.lock().reset = true;
     }
 }
 
@@ -173,6 +185,11 @@ impl Receiver {
     /// Whether the sender gave up on this queue for going over a bound.
     pub(crate) fn overflowed(&self) -> bool {
         self.0.lock().overflowed
+    }
+
+    /// Whether the sender gave up on this queue because its stream was lost.
+    pub(crate) fn reset(&self) -> bool {
+        self.0.lock().reset
     }
 
     /// Frames waiting.

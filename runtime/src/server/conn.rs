@@ -22,8 +22,8 @@ use super::reader::{instant_of, RateLimit, Reader};
 use super::tasks::stopped;
 use super::writer::{self, Control, Out};
 use super::{CloseCode, Shared};
-use crate::log::{QueueLimit, Resume, UserLog};
-use crate::ConnectionId;
+use crate::log::{Attached, QueueLimit, Resume, UserLog};
+use crate::{ConnectionId, UserId};
 
 pub(crate) type Socket = WebSocketStream<TokioIo<Upgraded>>;
 
@@ -47,35 +47,59 @@ pub(crate) fn close_frame(code: CloseCode) -> CloseFrame {
     }
 }
 
-/// Serves one upgraded connection until it ends.
-pub(crate) async fn run(shared: Arc<Shared>, mut ws: Socket, accepted: Accepted) {
-    let cfg = &shared.config;
-    let log = shared.hub.inner.user_log(&accepted.user);
-    let _slot = ConnectionSlot::take(&log);
-    if log.connections.load(Ordering::Acquire) > cfg.max_connections_per_user {
+/// A connection of `user` holding its place under the per-user cap, which
+/// WebSocket and SSE connections share.
+pub(crate) fn take_slot(shared: &Shared, user: &UserId) -> Result<ConnectionSlot, ConnectionSlot> {
+    let log = shared.hub.inner.user_log(user);
+    let slot = ConnectionSlot::take(&log);
+    if log.connections.load(Ordering::Acquire) > shared.config.max_connections_per_user {
         tracing::info!(
             target: "agentwire::server",
-            user_id = %accepted.user,
-            "connection over the per-user cap closed with 4009"
+            user_id = %user,
+            "connection over the per-user cap refused"
         );
-        // Boxed, as every rarely taken path below: the task's future stays
-        // the size of what an open connection needs.
-        let close = Box::pin(ws.close(Some(close_frame(CloseCode::OverConnectionCap))));
-        let _ = tokio::time::timeout(CLOSE_LINGER, close).await;
-        return;
+        return Err(slot);
     }
-    drop(log);
+    Ok(slot)
+}
+
+/// A connection subscribed to its user's log: what it replays, its queue,
+/// and its `connection_established`.
+pub(crate) struct Opened {
+    pub(crate) connection: ConnectionId,
+    pub(crate) attached: Attached,
+    pub(crate) hello: String,
+}
+
+/// Subscribes a connection that holds `slot` to its user's log, resuming
+/// where `accepted` asks: the one path of WebSocket and SSE connections.
+/// Fails when the log's backend cannot be read (Redis unreachable).
+pub(crate) async fn open(
+    shared: &Shared,
+    slot: &ConnectionSlot,
+    accepted: &Accepted,
+) -> Result<Opened, crate::Error> {
+    let cfg = &shared.config;
     let resume = accepted.resume.as_ref().map(|r| Resume {
         since: r.since,
         epoch: r.epoch.as_deref(),
     });
-    let attached = _slot.0.attach(
-        resume,
-        QueueLimit {
-            events: cfg.queue_capacity,
-            bytes: cfg.queue_bytes,
-        },
-    );
+    let limit = QueueLimit {
+        events: cfg.queue_capacity,
+        bytes: cfg.queue_bytes,
+    };
+    let attached = match slot.0.attach_synced(resume, limit).await {
+        Ok(attached) => attached,
+        Err(e) => {
+            tracing::warn!(
+                target: "agentwire::server",
+                user_id = %accepted.user,
+                error = %e,
+                "the user's event stream could not be read; connection refused"
+            );
+            return Err(e);
+        }
+    };
     let connection = ConnectionId::fresh();
     let recovery = attached.recovery;
     tracing::debug!(
@@ -93,6 +117,36 @@ pub(crate) async fn run(shared: Arc<Shared>, mut ws: Socket, accepted: Accepted)
         recovery: recovery.map(|r| (r.recovered, r.missed)),
     }
     .to_frame();
+    Ok(Opened {
+        connection,
+        attached,
+        hello,
+    })
+}
+
+/// Serves one upgraded connection until it ends.
+pub(crate) async fn run(shared: Arc<Shared>, mut ws: Socket, accepted: Accepted) {
+    let cfg = &shared.config;
+    let slot = match take_slot(&shared, &accepted.user) {
+        Ok(slot) => slot,
+        Err(_over_cap) => {
+            // Boxed, as every rarely taken path below: the task's future
+            // stays the size of what an open connection needs.
+            let close = Box::pin(ws.close(Some(close_frame(CloseCode::OverConnectionCap))));
+            let _ = tokio::time::timeout(CLOSE_LINGER, close).await;
+            return;
+        }
+    };
+    let Ok(Opened {
+        connection,
+        attached,
+        hello,
+    }) = Box::pin(open(&shared, &slot, &accepted)).await
+    else {
+        let close = Box::pin(ws.close(Some(close_frame(CloseCode::TryAgainLater))));
+        let _ = tokio::time::timeout(CLOSE_LINGER, close).await;
+        return;
+    };
     let mut out = Out::new(attached.queue, cfg.write_timeout);
     let first = std::iter::once(Message::text(hello))
         .chain(attached.replay.into_iter().map(|f| Message::Text(f.text)));
@@ -220,7 +274,7 @@ fn log_end(accepted: &Accepted, connection: &ConnectionId, end: &End) {
 }
 
 /// Counts a live connection of a user for as long as it is held.
-struct ConnectionSlot(Arc<UserLog>);
+pub(crate) struct ConnectionSlot(Arc<UserLog>);
 
 impl ConnectionSlot {
     fn take(log: &Arc<UserLog>) -> Self {

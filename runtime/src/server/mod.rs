@@ -1,5 +1,6 @@
-//! The WebSocket endpoint: `GET /ws`, JWT-authenticated, one ordered stream
-//! of the authenticated user's events per connection.
+//! The WebSocket endpoint (`GET /ws`) and the Server-Sent Events endpoint
+//! (`GET`/`POST /events`): JWT-authenticated, one ordered stream of the
+//! authenticated user's events per connection.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -25,6 +26,8 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "ag-ui")]
+mod ag_ui;
 mod auth;
 mod conn;
 mod credentials;
@@ -34,6 +37,7 @@ mod reader;
 mod runs;
 mod service;
 mod signal;
+mod sse;
 mod tasks;
 mod writer;
 
@@ -48,10 +52,13 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+#[cfg(feature = "ag-ui")]
+pub use ag_ui::AgUiService;
 pub use auth::{AuthError, JwtAuth};
 pub use protocol::ErrorCode;
 pub use service::WsService;
 pub use signal::shutdown_signal;
+pub use sse::{SseBody, SseService};
 
 use crate::{Error, Hub};
 use tasks::TaskGroup;
@@ -89,12 +96,16 @@ pub enum CloseCode {
     TooBig,
     /// 1011
     Internal,
+    /// 1013
+    TryAgainLater,
     /// 4001
     TokenExpired,
     /// 4008
     SlowConsumer,
     /// 4009
     OverConnectionCap,
+    /// 4010
+    StreamReset,
     /// 4029
     RateLimited,
 }
@@ -114,15 +125,17 @@ impl CloseCode {
             CloseCode::Policy => 1008,
             CloseCode::TooBig => 1009,
             CloseCode::Internal => 1011,
+            CloseCode::TryAgainLater => 1013,
             CloseCode::TokenExpired => 4001,
             CloseCode::SlowConsumer => 4008,
             CloseCode::OverConnectionCap => 4009,
+            CloseCode::StreamReset => 4010,
             CloseCode::RateLimited => 4029,
         }
     }
 
     /// Every code the server sends, in the order the README lists them.
-    pub const ALL: [CloseCode; 11] = [
+    pub const ALL: [CloseCode; 13] = [
         CloseCode::Normal,
         CloseCode::GoingAway,
         CloseCode::ProtocolError,
@@ -130,9 +143,11 @@ impl CloseCode {
         CloseCode::Policy,
         CloseCode::TooBig,
         CloseCode::Internal,
+        CloseCode::TryAgainLater,
         CloseCode::TokenExpired,
         CloseCode::SlowConsumer,
         CloseCode::OverConnectionCap,
+        CloseCode::StreamReset,
         CloseCode::RateLimited,
     ];
 
@@ -156,9 +171,11 @@ impl CloseCode {
             CloseCode::Policy => "no answer to pings",
             CloseCode::TooBig => "message too big",
             CloseCode::Internal => "internal error",
+            CloseCode::TryAgainLater => "event stream unavailable, try again later",
             CloseCode::TokenExpired => "token expired",
             CloseCode::SlowConsumer => "slow consumer",
             CloseCode::OverConnectionCap => "too many connections for this user",
+            CloseCode::StreamReset => "event stream reset; resume to learn what was lost",
             CloseCode::RateLimited => "rate limited",
         }
     }
@@ -195,6 +212,7 @@ pub struct ServerConfig {
     pub(crate) rate_burst: u32,
     pub(crate) read_buffer: usize,
     pub(crate) write_buffer: usize,
+    pub(crate) max_url_token_lifetime: Duration,
 }
 
 impl ServerConfig {
@@ -221,7 +239,18 @@ impl ServerConfig {
             // connection holds this much.
             read_buffer: 1024,
             write_buffer: 8 * 1024,
+            max_url_token_lifetime: Duration::from_secs(300),
         }
+    }
+
+    /// The longest a token sent in the URL of an SSE stream (`?token=`,
+    /// for browsers' `EventSource`, which cannot set headers) may still be
+    /// valid for: URLs end up in access logs and browser history, so only
+    /// short-lived tokens are accepted there. 5 minutes by default; zero
+    /// refuses tokens in URLs altogether.
+    pub fn max_url_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.max_url_token_lifetime = lifetime;
+        self
     }
 
     /// Only accept handshakes whose `Origin` is one of these (browsers
@@ -279,7 +308,8 @@ impl ServerConfig {
         self
     }
 
-    /// How often idle connections are pinged.
+    /// How often idle connections are pinged, and how often an SSE stream
+    /// gets a keep-alive comment.
     pub fn ping_interval(mut self, interval: Duration) -> Self {
         self.ping_interval = interval;
         self
@@ -355,6 +385,7 @@ pub(crate) struct Shared {
     pub(crate) connections: TaskGroup,
     pub(crate) stop_runs: watch::Sender<bool>,
     pub(crate) stop_connections: watch::Sender<bool>,
+    pub(crate) post_limits: sse::PostLimits,
 }
 
 impl Shared {
@@ -414,11 +445,33 @@ impl Hub {
                 connections: TaskGroup::default(),
                 stop_runs: watch::Sender::new(false),
                 stop_connections: watch::Sender::new(false),
+                post_limits: sse::PostLimits::default(),
             }),
         })
     }
 
-    /// Serves `GET /ws` on `listener` until [`Server::shutdown`]. Must be
+    /// The Server-Sent Events endpoint as a tower service: `GET` streams the
+    /// user's events, `POST` with a `user_message` starts a run. It serves
+    /// whatever path it is mounted at. To serve it beside a WebSocket
+    /// endpoint with shared runs, counters and shutdown, take it from
+    /// [`WsService::sse_service`] instead. Rejects an invalid configuration.
+    ///
+    /// ```
+    /// use agentwire::prelude::*;
+    /// use agentwire::server::{JwtAuth, ServerConfig};
+    ///
+    /// let hub = Hub::builder().build()?;
+    /// let sse = hub.sse_service(ServerConfig::new(JwtAuth::hs256("a long random secret")?))?;
+    /// // e.g. axum: Router::new().route_service("/events", sse)
+    /// # let _ = sse;
+    /// # Ok::<(), agentwire::Error>(())
+    /// ```
+    pub fn sse_service(&self, config: ServerConfig) -> Result<SseService, Error> {
+        Ok(self.ws_service(config)?.sse_service())
+    }
+
+    /// Serves `GET /ws` (WebSocket) and `GET`/`POST /events` (Server-Sent
+    /// Events) on `listener` until [`Server::shutdown`]. Must be
     /// called inside a tokio runtime. Rejects an invalid configuration.
     pub async fn serve(
         &self,
@@ -464,10 +517,7 @@ async fn serve_http(stream: TcpStream, service: WsService) {
     http.timer(TokioTimer::new())
         .header_read_timeout(handshake_timeout)
         .max_buf_size(MAX_REQUEST_HEAD);
-    let at_path = service::AtPath {
-        service,
-        path: "/ws",
-    };
+    let at_path = service::AtPath { service };
     let connection = http
         .serve_connection(TokioIo::new(stream), at_path)
         .with_upgrades();
@@ -480,7 +530,7 @@ impl Server {
         self.local_addr
     }
 
-    /// Open WebSocket connections, all users together.
+    /// Open WebSocket and SSE connections, all users together.
     pub fn connection_count(&self) -> usize {
         self.service.connection_count()
     }
@@ -493,7 +543,7 @@ impl Server {
     /// Stops gracefully: no new connections; the runs started by clients
     /// are cancelled, each ending with its terminal events; the events
     /// already queued are written; then every connection is closed with
-    /// 1001 (going away).
+    /// 1001 (going away; SSE streams end with `event: close` carrying 1001).
     pub async fn shutdown(self) {
         let _ = self.stop_accept.send(true);
         let _ = self.accept.await;

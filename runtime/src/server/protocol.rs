@@ -19,7 +19,7 @@ pub(crate) enum Inbound {
 /// use agentwire::server::ErrorCode;
 ///
 /// assert_eq!(ErrorCode::InvalidJson.as_str(), "invalid_json");
-/// assert_eq!(ErrorCode::ALL.len(), 8);
+/// assert_eq!(ErrorCode::ALL.len(), 9);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -41,11 +41,14 @@ pub enum ErrorCode {
     ShuttingDown,
     /// The server could not act on a valid message; nothing was started.
     Internal,
+    /// An HTTP `POST` beyond the per-user rate limit (answered with 429; a
+    /// WebSocket that sends too fast is closed with 4029 instead).
+    RateLimited,
 }
 
 impl ErrorCode {
     /// Every code, in the order the README lists them.
-    pub const ALL: [ErrorCode; 8] = [
+    pub const ALL: [ErrorCode; 9] = [
         ErrorCode::InvalidJson,
         ErrorCode::InvalidPayload,
         ErrorCode::UnknownType,
@@ -54,6 +57,7 @@ impl ErrorCode {
         ErrorCode::Unsupported,
         ErrorCode::ShuttingDown,
         ErrorCode::Internal,
+        ErrorCode::RateLimited,
     ];
 
     /// The wire spelling.
@@ -67,6 +71,7 @@ impl ErrorCode {
             ErrorCode::Unsupported => "unsupported",
             ErrorCode::ShuttingDown => "shutting_down",
             ErrorCode::Internal => "internal",
+            ErrorCode::RateLimited => "rate_limited",
         }
     }
 }

@@ -11,7 +11,8 @@ use super::writer::{Control, Out};
 use super::{runs, CloseCode, Shared};
 use crate::UserId;
 
-/// Inbound messages allowed per connection: a token bucket.
+/// Inbound messages allowed per connection (per user for HTTP `POST`s):
+/// a token bucket.
 pub(crate) struct RateLimit {
     tokens: f64,
     per_second: f64,
@@ -30,16 +31,35 @@ impl RateLimit {
     }
 
     fn take(&mut self) -> Result<(), End> {
-        let now = Instant::now();
-        let refill = now.duration_since(self.last).as_secs_f64() * self.per_second;
-        self.tokens = (self.tokens + refill).min(self.burst);
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        if self.allow() {
             Ok(())
         } else {
             Err(End::Close(CloseCode::RateLimited))
         }
+    }
+
+    /// Takes a token if there is one.
+    pub(crate) fn allow(&mut self) -> bool {
+        self.refill();
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Whether the bucket is full again: nothing is lost by forgetting it.
+    pub(crate) fn is_full(&mut self) -> bool {
+        self.refill();
+        self.tokens >= self.burst
+    }
+
+    fn refill(&mut self) {
+        let now = Instant::now();
+        let refill = now.duration_since(self.last).as_secs_f64() * self.per_second;
+        self.tokens = (self.tokens + refill).min(self.burst);
+        self.last = now;
     }
 }
 

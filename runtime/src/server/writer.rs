@@ -120,11 +120,16 @@ impl Out {
             }
             match self.events.poll_recv_many(cx, &mut self.batch, BATCH) {
                 Poll::Pending => return Poll::Pending,
-                // The log drops a queue that overflowed (and only such a
-                // queue): what is left in it is not sent.
-                Poll::Ready(n) if n == 0 || self.events.overflowed() => {
-                    return Poll::Ready(End::Close(if self.events.overflowed() {
-                        CloseCode::SlowConsumer
+                // The log drops a queue that overflowed: what is left in
+                // it is not sent.
+                Poll::Ready(_) if self.events.overflowed() => {
+                    return Poll::Ready(End::Close(CloseCode::SlowConsumer));
+                }
+                // A queue that ended otherwise was written to its end.
+                Poll::Ready(0) => {
+                    return Poll::Ready(End::Close(if self.events.reset() {
+                        // Everything of the old stream was written.
+                        CloseCode::StreamReset
                     } else {
                         CloseCode::Internal
                     }));
@@ -146,6 +151,7 @@ impl Out {
             return End::Close(CloseCode::SlowConsumer);
         }
         match poll_fn(|cx| self.poll_drain(ws, cx)).await {
+            Ok(()) if self.events.reset() => End::Close(CloseCode::StreamReset),
             Ok(()) => End::Close(CloseCode::GoingAway),
             Err(end) => end,
         }
