@@ -303,12 +303,13 @@ impl UserLog {
             self.backend.append(event_type, tail);
             return 0;
         }
-        // Sized for the longest `seq`; the frame is made once and shared.
-        let mut buf = Vec::with_capacity(wire::head_len(event_type) + tail.len());
         let mut state = self.lock();
         state.last_seq += 1;
         let seq = state.last_seq;
+        // Made once and shared; at its exact size, which needs `seq`.
+        let mut buf = Vec::with_capacity(wire::frame_len(event_type, seq, tail.len()));
         wire::push_frame(&mut buf, event_type, seq, tail);
+        debug_assert_eq!(buf.len(), buf.capacity());
         let frame = Frame {
             seq,
             text: utf8(buf),

@@ -43,6 +43,14 @@ pub(crate) fn head_len(event_type: &str) -> usize {
     HEAD_OPEN.len() + event_type.len() + HEAD_SEQ.len() + 20
 }
 
+/// The exact length of the frame [`push_frame`] writes. A frame allocated
+/// at exactly its length becomes shared bytes without a separate header.
+#[inline]
+pub(crate) fn frame_len(event_type: &str, seq: u64, tail_len: usize) -> usize {
+    let digits = seq.checked_ilog10().unwrap_or(0) as usize + 1;
+    HEAD_OPEN.len() + event_type.len() + HEAD_SEQ.len() + digits + tail_len
+}
+
 /// Writes a whole frame into `out`: the head with `seq`, then `tail`.
 /// `out` needs at most [`head_len`] + `tail.len()` bytes.
 #[inline]

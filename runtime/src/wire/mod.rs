@@ -21,7 +21,9 @@ mod payload;
 mod status;
 mod time;
 
-pub(crate) use envelope::{fit_agent_name, head_len, push_frame, Identity, Scratch, Tail};
+#[cfg(feature = "redis")]
+pub(crate) use envelope::head_len;
+pub(crate) use envelope::{fit_agent_name, frame_len, push_frame, Identity, Scratch, Tail};
 pub(crate) use json::{push_str, push_u64};
 pub use status::{RunStatus, ToolStatus};
 pub(crate) use time::unix_ms;
