@@ -23,6 +23,7 @@ mod load;
 mod memory;
 mod redis;
 mod report;
+mod scale;
 mod scenarios;
 mod served;
 
@@ -84,6 +85,8 @@ impl Kind {
 struct Scenario {
     name: &'static str,
     rows: fn(reps: usize) -> Vec<Row>,
+    /// Run without naming it; a slow one is run only by name.
+    default: bool,
 }
 
 /// Every scenario, in the order they run and are reported.
@@ -91,30 +94,42 @@ const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "single_stream",
         rows: scenarios::single_stream,
+        default: true,
     },
     Scenario {
         name: "fanout_1k",
         rows: scenarios::fanout_1k,
+        default: true,
     },
     Scenario {
         name: "burst",
         rows: burst::rows,
+        default: true,
     },
     Scenario {
         name: "tabs_10",
         rows: scenarios::tabs_10,
+        default: true,
     },
     Scenario {
         name: "idle_memory",
         rows: memory::rows,
+        default: true,
     },
     Scenario {
         name: "connect_rate",
         rows: scenarios::connect_rate_rows,
+        default: true,
     },
     Scenario {
         name: "emit_inprocess",
         rows: scenarios::emit_inprocess_rows,
+        default: true,
+    },
+    Scenario {
+        name: "scale",
+        rows: scale::rows,
+        default: false,
     },
 ];
 
@@ -199,21 +214,28 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .map(String::as_str)
         .collect();
-    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| name.starts_with(o));
+    let wanted = |name: &str, default: bool| {
+        if only.is_empty() {
+            default
+        } else {
+            only.iter().any(|o| name.starts_with(o))
+        }
+    };
     let reps: usize = std::env::var("DELIVERY_REPS")
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(5)
         .max(3);
+    scale::raise_file_limit();
     epoch();
     let started = Instant::now();
     let rows: Vec<Row> = SCENARIOS
         .iter()
-        .filter(|s| wanted(s.name))
+        .filter(|s| wanted(s.name, s.default))
         .flat_map(|s| (s.rows)(reps))
         .collect();
     // Two nodes on Redis against one in-memory node, with its own table.
-    if wanted("redis") {
+    if wanted("redis", true) {
         redis::run(reps.min(3));
     }
     report::report(&rows, reps, started);

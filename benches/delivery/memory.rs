@@ -23,13 +23,13 @@ pub(crate) fn child_server(kind: Kind) {
 }
 
 /// Resident bytes of a process, from /proc/<pid>/statm (4 KiB pages).
-fn rss(pid: u32) -> u64 {
+pub(crate) fn rss(pid: u32) -> u64 {
     let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).expect("statm");
     let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
     pages * 4096
 }
 
-struct ChildGuard(Child);
+pub(crate) struct ChildGuard(Child);
 
 impl Drop for ChildGuard {
     fn drop(&mut self) {
@@ -45,8 +45,8 @@ impl Drop for ChildGuard {
     }
 }
 
-/// KiB of server RSS per idle authenticated connection.
-fn idle_memory(kind: Kind) -> f64 {
+/// The server in a child process of its own: the child, its URL.
+pub(crate) fn spawn_server(kind: Kind) -> (ChildGuard, String) {
     let exe = std::env::current_exe().expect("current exe");
     let mut child = ChildGuard(
         Command::new(exe)
@@ -66,7 +66,19 @@ fn idle_memory(kind: Kind) -> f64 {
         .strip_prefix("URL ")
         .unwrap_or_else(|| panic!("the server printed {line:?}"))
         .to_owned();
-    let pid = child.0.id();
+    (child, url)
+}
+
+impl ChildGuard {
+    pub(crate) fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+/// KiB of server RSS per idle authenticated connection.
+fn idle_memory(kind: Kind) -> f64 {
+    let (child, url) = spawn_server(kind);
+    let pid = child.pid();
     let client_rt = runtime("client");
     let warm = credentials("warm", 20);
     let users = credentials("idle", IDLE_CONNECTIONS);
