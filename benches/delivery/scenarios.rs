@@ -98,9 +98,24 @@ struct Throughput {
 
 /// A fresh pair of runtimes and a fresh server for one repetition.
 pub(crate) fn repetition<T>(kind: Kind, body: impl FnOnce(&Runtime, &Runtime, &Served) -> T) -> T {
+    repetition_at(kind, false, body)
+}
+
+/// [`repetition`], agentwire mounted in an axum app when `mounted`.
+fn repetition_at<T>(
+    kind: Kind,
+    mounted: bool,
+    body: impl FnOnce(&Runtime, &Runtime, &Served) -> T,
+) -> T {
     let server_rt = runtime("server");
     let client_rt = runtime("client");
-    let served = server_rt.block_on(Served::start(kind));
+    let served = server_rt.block_on(async {
+        if mounted {
+            Served::start_mounted(kind).await
+        } else {
+            Served::start(kind).await
+        }
+    });
     let out = body(&server_rt, &client_rt, &served);
     client_rt.shutdown_timeout(Duration::from_secs(5));
     server_rt.shutdown_timeout(Duration::from_secs(5));
@@ -213,8 +228,8 @@ fn fanout(kind: Kind) -> Fanout {
     })
 }
 
-fn connect_rate(kind: Kind) -> f64 {
-    repetition(kind, |_, client_rt, served| {
+fn connect_rate(kind: Kind, mounted: bool) -> f64 {
+    repetition_at(kind, mounted, |_, client_rt, served| {
         let creds = Arc::new(credentials("conn", 1_000));
         let url = Arc::new(served.url.clone());
         // Warm up: the first handshakes fault in code and buffers.
@@ -337,16 +352,28 @@ pub(crate) fn fanout_1k(reps: usize) -> Vec<Row> {
     ]
 }
 
-/// `connect_rate`: authenticated handshakes per second.
+/// `connect_rate`: authenticated handshakes per second through
+/// [`Hub::serve`](agentwire::Hub::serve); `connect_rate_axum`: through the
+/// endpoint mounted in an axum `Router`.
 pub(crate) fn connect_rate_rows(reps: usize) -> Vec<Row> {
-    let sides = both("connect_rate", reps, connect_rate);
-    vec![Row::median(
-        "connect_rate",
-        "conn/s",
-        &sides,
-        |r| *r,
-        Goal::RatioAtLeast(0.5),
-    )]
+    let sides = both("connect_rate", reps, |k| connect_rate(k, false));
+    let axum = both("connect_rate_axum", reps, |k| connect_rate(k, true));
+    vec![
+        Row::median(
+            "connect_rate",
+            "conn/s",
+            &sides,
+            |r| *r,
+            Goal::RatioAtLeast(0.9),
+        ),
+        Row::median(
+            "connect_rate_axum",
+            "conn/s",
+            &axum,
+            |r| *r,
+            Goal::RatioAtLeast(0.9),
+        ),
+    ]
 }
 
 /// `emit_inprocess_1` and `emit_inprocess_1k`: ns per emit, no socket.

@@ -15,6 +15,7 @@ use crate::{auth, now_ns, Kind, REASONING};
 
 pub(crate) enum Target {
     Agentwire { hub: Hub, _server: Server },
+    Mounted(Hub),
     Baseline(Arc<BaseRegistry>),
 }
 
@@ -24,6 +25,29 @@ pub(crate) struct Served {
 }
 
 impl Served {
+    /// agentwire's endpoint mounted in an axum `Router` at `/ws`, served by
+    /// `axum::serve`; the baseline as [`Served::start`] has it.
+    pub(crate) async fn start_mounted(kind: Kind) -> Served {
+        if kind == Kind::Baseline {
+            return Served::start(kind).await;
+        }
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let hub = Hub::builder()
+            .agent(crate::burst::bench_agent)
+            .build()
+            .unwrap();
+        let ws = hub.ws_service(ServerConfig::new(auth())).unwrap();
+        let app = axum::Router::new().route_service("/ws", ws);
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Served {
+            target: Target::Mounted(hub),
+            url: format!("ws://{addr}/ws"),
+        }
+    }
+
     pub(crate) async fn start(kind: Kind) -> Served {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
@@ -56,7 +80,9 @@ impl Served {
 
     pub(crate) async fn producer(&self, user: &str) -> Producer {
         match &self.target {
-            Target::Agentwire { hub, .. } => Producer::agentwire(hub, user).await,
+            Target::Agentwire { hub, .. } | Target::Mounted(hub) => {
+                Producer::agentwire(hub, user).await
+            }
             Target::Baseline(registry) => Producer::Baseline(registry.user(user)),
         }
     }
