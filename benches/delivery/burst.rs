@@ -145,10 +145,8 @@ pub(crate) struct Burst {
 fn burst(kind: Kind) -> Burst {
     repetition(kind, |_server_rt, client_rt, served| {
         let creds = credentials("burst", BURST_USERS);
-        let tabs: Vec<(String, String)> = creds
-            .iter()
-            .flat_map(|c| [c.clone(), c.clone()])
-            .collect();
+        let tabs: Vec<(String, String)> =
+            creds.iter().flat_map(|c| [c.clone(), c.clone()]).collect();
         let conns = client_rt.block_on(connect_many(&served.url, &tabs, 64));
         let (go_tx, go_rx) = watch::channel(false);
         let mut senders = Vec::new();
@@ -209,13 +207,55 @@ pub(crate) fn percentile(xs: &mut [u32], p: usize) -> f64 {
 pub(crate) fn rows(reps: usize) -> Vec<Row> {
     let sides = both("burst", reps, burst);
     vec![
-        Row::median("burst", "events/s", &sides, |b| b.rate, Goal::RatioAtLeast(1.0)),
-        Row::median("burst_p50", "µs", &sides, |b| b.p50_us, Goal::RatioAtMost(1.2)),
-        Row::median("burst_p99", "µs", &sides, |b| b.p99_us, Goal::RatioAtMost(1.0)),
-        Row::median("burst_start_p50", "µs", &sides, |b| b.start_p50_us, Goal::None),
-        Row::median("burst_start_p99", "µs", &sides, |b| b.start_p99_us, Goal::None),
-        Row::median("burst_deliver_p50", "µs", &sides, |b| b.deliver_p50_us, Goal::None),
-        Row::median("burst_deliver_p99", "µs", &sides, |b| b.deliver_p99_us, Goal::None),
+        Row::median(
+            "burst",
+            "events/s",
+            &sides,
+            |b| b.rate,
+            Goal::RatioAtLeast(1.0),
+        ),
+        Row::median(
+            "burst_p50",
+            "µs",
+            &sides,
+            |b| b.p50_us,
+            Goal::RatioAtMost(1.2),
+        ),
+        Row::median(
+            "burst_p99",
+            "µs",
+            &sides,
+            |b| b.p99_us,
+            Goal::RatioAtMost(1.0),
+        ),
+        Row::median(
+            "burst_start_p50",
+            "µs",
+            &sides,
+            |b| b.start_p50_us,
+            Goal::None,
+        ),
+        Row::median(
+            "burst_start_p99",
+            "µs",
+            &sides,
+            |b| b.start_p99_us,
+            Goal::None,
+        ),
+        Row::median(
+            "burst_deliver_p50",
+            "µs",
+            &sides,
+            |b| b.deliver_p50_us,
+            Goal::None,
+        ),
+        Row::median(
+            "burst_deliver_p99",
+            "µs",
+            &sides,
+            |b| b.deliver_p99_us,
+            Goal::None,
+        ),
         Row::median("burst_cpu", "ns/event", &sides, |b| b.server_ns, Goal::None),
         Row::median(
             "burst_client_cpu",

@@ -307,7 +307,12 @@ impl UserLog {
         state.last_seq += 1;
         let seq = state.last_seq;
         // Made once and shared; at its exact size, which needs `seq`.
-        let mut buf = Vec::with_capacity(wire::frame_len(event_type, seq, tail.len()));
+        let len = wire::frame_len(event_type, seq, tail.len());
+        // The frames the new one pushes out of the replay window are freed
+        // first: the allocator hands their memory, just touched, to the
+        // new frame instead of memory gone cold.
+        state.make_room(len, &self.limits);
+        let mut buf = Vec::with_capacity(len);
         wire::push_frame(&mut buf, event_type, seq, tail);
         debug_assert_eq!(buf.len(), buf.capacity());
         let frame = Frame {
@@ -322,6 +327,22 @@ impl UserLog {
 }
 
 impl LogState {
+    /// Drops the oldest frames of the replay window until a frame of `len`
+    /// bytes fits in it.
+    fn make_room(&mut self, len: usize, limits: &LogLimits) {
+        if limits.replay_events == 0 {
+            return;
+        }
+        while self.replay.len() >= limits.replay_events
+            || self.replay_bytes + len > limits.replay_bytes
+        {
+            let Some(old) = self.replay.pop_front() else {
+                break;
+            };
+            self.replay_bytes -= old.text.len();
+        }
+    }
+
     /// Keeps `frame` (the next `seq`) for replay and hands it to every
     /// subscriber; returns a frame pushed out of the replay buffer, to be
     /// freed outside the lock.

@@ -5,9 +5,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use sha2::Sha256;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use sha2::Sha256;
 
 use crate::{Error, UserId};
 
