@@ -7,6 +7,7 @@ use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 pub use agentwire_macros::__emit;
 pub use serde;
@@ -15,6 +16,7 @@ pub use crate::events;
 use crate::events::{
     agent_completed, agent_started, agent_thinking, tool_completed, tool_executing,
 };
+use crate::control::Cancel;
 use crate::{AgentBridge, Error, Run, RunOutcome, ToolCall, UserMessage};
 
 /// A boxed, sendable future.
@@ -332,6 +334,7 @@ pub trait AgentFailure: Display {}
 impl<E: Display + ?Sized> AgentFailure for E {}
 
 /// The body of every `#[agent]`: start, drive the handler, end exactly once.
+/// The run's budget is the hub's [`run_budget`](crate::HubBuilder::run_budget).
 pub fn run_agent<T, E, F>(
     bridge: AgentBridge,
     name: &'static str,
@@ -343,7 +346,40 @@ where
     T: AgentOutput,
     E: AgentFailure,
 {
+    drive(bridge, name, None, message, handler)
+}
+
+/// [`run_agent`] for an `#[agent(timeout = "..")]`: the run's budget is
+/// `budget`.
+pub fn run_agent_within<T, E, F>(
+    bridge: AgentBridge,
+    name: &'static str,
+    budget: Duration,
+    message: UserMessage,
+    handler: F,
+) -> BoxFuture<'static, RunOutcome>
+where
+    F: for<'r> FnOnce(&'r Run, UserMessage) -> BoxFuture<'r, Result<T, E>> + Send + 'static,
+    T: AgentOutput,
+    E: AgentFailure,
+{
+    drive(bridge, name, Some(budget), message, handler)
+}
+
+fn drive<T, E, F>(
+    bridge: AgentBridge,
+    name: &'static str,
+    budget: Option<Duration>,
+    message: UserMessage,
+    handler: F,
+) -> BoxFuture<'static, RunOutcome>
+where
+    F: for<'r> FnOnce(&'r Run, UserMessage) -> BoxFuture<'r, Result<T, E>> + Send + 'static,
+    T: AgentOutput,
+    E: AgentFailure,
+{
     Box::pin(async move {
+        let budget = budget.or(bridge.log.limits().run_budget);
         let mut run = start_run(
             &bridge,
             agent_started {
@@ -353,11 +389,32 @@ where
         );
         run.cancel_on_drop();
         let span = run.span().clone();
-        let handler = tracing::Instrument::instrument(handler(&run, message), span.clone());
-        let outcome = CatchUnwind(handler).await;
+        let outcome = {
+            let handler = tracing::Instrument::instrument(handler(&run, message), span.clone());
+            // The budget is only kept where there is a tokio timer to keep it.
+            let deadline = budget.filter(|_| tokio::runtime::Handle::try_current().is_ok());
+            let out_of_budget = async {
+                match deadline {
+                    Some(budget) => {
+                        tokio::time::sleep(budget).await;
+                        run.core().cancel(Cancel::Budget(budget));
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            // A cancelled run has sent its terminal events already; the
+            // handler is dropped without being polled again.
+            tokio::select! {
+                biased;
+                outcome = CatchUnwind(handler) => Some(outcome),
+                _ = run.cancelled() => None,
+                _ = out_of_budget => None,
+            }
+        };
         let run_id = run.id().clone();
         let status = match outcome {
-            Ok(Ok(value)) => match serde_json::to_value(&value) {
+            None => run.core().status(),
+            Some(Ok(Ok(value))) => match serde_json::to_value(&value) {
                 Ok(result) => run.complete(agent_completed {
                     result: Some(result),
                     error: None,
@@ -367,7 +424,7 @@ where
                     error: Some(format!("the agent's result could not be serialised: {e}")),
                 }),
             },
-            Ok(Err(error)) => {
+            Some(Ok(Err(error))) => {
                 let error = error.to_string();
                 tracing::info!(parent: &span, %error, "the agent returned an error");
                 run.complete(agent_completed {
@@ -375,9 +432,10 @@ where
                     error: Some(error),
                 })
             }
-            Err(panic) => {
+            Some(Err(panic)) => {
                 let panic = panic_message(&*panic);
                 tracing::error!(parent: &span, panic, "the agent panicked");
+                crate::metrics::handler_panicked(name);
                 run.complete(agent_completed {
                     result: None,
                     error: Some(format!("the agent panicked: {panic}")),

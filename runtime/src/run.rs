@@ -7,10 +7,12 @@
 
 use std::cell::Cell;
 use std::fmt;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::bridge::AgentBridge;
+use crate::control::{Cancel, Cancellation, Gate};
 use crate::events::{
     agent_completed, agent_started, agent_thinking, tool_completed, tool_executing,
 };
@@ -48,6 +50,14 @@ const MAX_AGENT_NAME: usize = crate::MAX_ID_LEN;
 /// # }
 /// ```
 pub struct Run {
+    core: Arc<RunCore>,
+    /// Set by `#[agent]`, which owns the run: a drop then means cancellation.
+    cancel_on_drop: bool,
+}
+
+/// What a run shares with whoever may end it from outside its owner: a
+/// client's `cancel_run` and the timer of its budget.
+pub(crate) struct RunCore {
     log: Arc<UserLog>,
     id: RunId,
     thread: ThreadId,
@@ -55,12 +65,15 @@ pub struct Run {
     /// `,"user_id":..,"thread_id":..,"run_id":..,"agent_name":..`, written once.
     envelope: Box<[u8]>,
     started: Instant,
-    ended: bool,
-    /// Set by `#[agent]`, which owns the run: a drop then means cancellation.
-    cancel_on_drop: bool,
+    /// Closed by the run's terminal events: nothing is emitted after them.
+    gate: Gate,
+    cancel: Cancellation,
+    /// The `status` of `agent_completed`, once sent.
+    status: AtomicU8,
     /// Tool calls emitted but not completed. A `ToolCall` closes its own
     /// entry; whatever is left when the run ends (a call leaked with
-    /// `mem::forget`) is closed as `cancelled` before `agent_completed`.
+    /// `mem::forget`, or open when the run was cancelled) is closed as
+    /// `cancelled` before `agent_completed`.
     open_calls: Mutex<Vec<OpenCall>>,
     /// `agentwire.run`: open from `agent_started` to `agent_completed`.
     span: tracing::Span,
@@ -95,7 +108,7 @@ impl Run {
             user_id = %bridge.user_id(),
             thread_id = %bridge.thread,
         );
-        let run = Run {
+        let core = Arc::new(RunCore {
             span,
             log: bridge.log.clone(),
             id,
@@ -103,16 +116,22 @@ impl Run {
             agent_name: Arc::from(agent_name),
             envelope: envelope.into_boxed_slice(),
             started: Instant::now(),
-            ended: false,
-            cancel_on_drop: false,
+            gate: Gate::default(),
+            cancel: Cancellation::default(),
+            status: AtomicU8::new(0),
             open_calls: Mutex::new(Vec::new()),
-        };
-        run.emit_lifecycle("agent_started", name_cut, |p| {
+        });
+        core.log.runs.register(&core.id, Arc::downgrade(&core));
+        crate::metrics::run_started(&core.agent_name);
+        core.emit_lifecycle("agent_started", name_cut, |p| {
             if let Some(message) = &event.message {
                 p.text("message", message);
             }
         });
-        run
+        Run {
+            core,
+            cancel_on_drop: false,
+        }
     }
 
     /// The run's `tracing` span, `agentwire.run` (with `agent`, `run_id`,
@@ -120,33 +139,162 @@ impl Run {
     /// parent of each tool call's `agentwire.tool_call` span. An
     /// [`#[agent]`](macro@crate::agent) handler runs inside it.
     pub fn span(&self) -> &tracing::Span {
-        &self.span
+        &self.core.span
     }
 
     /// This run's id, as in every envelope's `run_id`.
     pub fn id(&self) -> &RunId {
-        &self.id
+        &self.core.id
     }
 
     /// The user this run emits to.
     pub fn user_id(&self) -> &UserId {
-        self.log.user()
+        self.core.log.user()
     }
 
     /// The thread this run belongs to.
     pub fn thread_id(&self) -> &ThreadId {
-        &self.thread
+        &self.core.thread
     }
 
     /// The agent's name, as in every envelope's `agent_name`.
     pub fn agent_name(&self) -> &str {
-        &self.agent_name
+        &self.core.agent_name
+    }
+
+    /// Resolves once the run is cancelled: by a `cancel_run` from one of
+    /// the user's tabs, or because its time budget ran out. By then the
+    /// run's terminal events are sent (open tool calls `cancelled`, then
+    /// `agent_completed` with status `cancelled`) and anything emitted on
+    /// it is dropped, so an agent waiting on a long tool can stop at once:
+    ///
+    /// ```
+    /// use agentwire::prelude::*;
+    /// # async fn slow_search(q: &str) -> Vec<String> { vec![q.to_owned()] }
+    ///
+    /// #[agent(name = "researcher")]
+    /// async fn researcher(run: &Run, msg: UserMessage) -> Result<usize, AgentError> {
+    ///     let call = emit!(run, tool_executing { tool_name: "search" });
+    ///     tokio::select! {
+    ///         hits = slow_search(&msg.content) => {
+    ///             emit!(call, tool_completed { result: serde_json::json!(hits) });
+    ///             Ok(hits.len())
+    ///         }
+    ///         _ = run.cancelled() => Err(AgentError::new("cancelled")),
+    ///     }
+    /// }
+    /// ```
+    ///
+    /// An `#[agent]` handler need not do this: `#[agent]` stops awaiting
+    /// it as soon as its run is cancelled. Cancel-safe: dropping the future
+    /// changes nothing.
+    pub async fn cancelled(&self) {
+        let core = &self.core;
+        core.cancel.wait(|| core.cancelled_and_ended()).await
+    }
+
+    /// Whether the run was cancelled (see [`cancelled`](Self::cancelled)).
+    pub fn is_cancelled(&self) -> bool {
+        self.core.cancelled_and_ended()
+    }
+
+    /// Gives the run a time budget from now: when it runs out before the
+    /// run ends, the run is cancelled: its open tool calls end `cancelled`,
+    /// then `agent_completed` is sent with status `cancelled` and an error
+    /// saying the budget ran out, and later emits on this run are dropped
+    /// (custom events return [`Error::RunEnded`]). Each call starts a new
+    /// budget; the earliest to run out ends the run.
+    ///
+    /// Runs of an [`#[agent]`](macro@crate::agent) already have one (the
+    /// hub's [`run_budget`](crate::HubBuilder::run_budget), or the agent's
+    /// `timeout`). Needs a tokio runtime: outside one it returns
+    /// [`Error::Config`] and sets nothing.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use agentwire::prelude::*;
+    ///
+    /// # async fn demo(bridge: &AgentBridge) -> Result<(), agentwire::Error> {
+    /// let run = emit!(bridge, agent_started { agent_name: "importer" });
+    /// run.set_budget(Duration::from_secs(30))?;
+    /// // ... if this takes longer than 30 s, the run ends `cancelled` on its own.
+    /// emit!(run, agent_completed {});
+    /// # Ok(()) }
+    /// ```
+    pub fn set_budget(&self, budget: Duration) -> Result<(), Error> {
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| Error::config("Run::set_budget needs a tokio runtime"))?;
+        let core = self.core.clone();
+        runtime.spawn(async move {
+            let ended = core.cancel.wait(|| core.status.load(Ordering::Acquire) != 0);
+            tokio::select! {
+                _ = tokio::time::sleep(budget) => {
+                    core.cancel(Cancel::Budget(budget));
+                }
+                _ = ended => {}
+            }
+        });
+        Ok(())
     }
 
     pub(crate) fn cancel_on_drop(&mut self) {
         self.cancel_on_drop = true;
     }
 
+    pub(crate) fn core(&self) -> &Arc<RunCore> {
+        &self.core
+    }
+
+    pub(crate) fn think(&self, event: agent_thinking) {
+        self.core.think(event)
+    }
+
+    pub(crate) fn execute_tool(&self, event: tool_executing) -> ToolCall<'_> {
+        let (id, tool_name, ended) = self.core.execute_tool(event);
+        let span = tracing::debug_span!(
+            parent: &self.core.span,
+            "agentwire.tool_call",
+            tool_name = &*tool_name,
+            tool_call_id = %id,
+        );
+        ToolCall {
+            run: self,
+            id,
+            tool_name,
+            ended,
+            _span: span,
+        }
+    }
+
+    pub(crate) fn emit_custom<E: crate::__private::CustomEvent>(
+        &self,
+        event: &E,
+    ) -> Result<(), Error> {
+        self.core.emit_custom(event)
+    }
+
+    /// Ends the run; `error` wins over `result` for the status. Returns the
+    /// status the run ended with: `cancelled` if it had been cancelled.
+    pub(crate) fn complete(mut self, event: agent_completed) -> RunStatus {
+        let status = if event.error.is_some() {
+            RunStatus::Failed
+        } else {
+            RunStatus::Completed
+        };
+        self.finish(status, event.result.as_ref(), event.error.as_deref())
+    }
+
+    pub(crate) fn finish(
+        &mut self,
+        status: RunStatus,
+        result: Option<&serde_json::Value>,
+        error: Option<&str>,
+    ) -> RunStatus {
+        self.core.terminate(status, result, error)
+    }
+}
+
+impl RunCore {
     /// Writes the envelope around the payload written by `payload` (the
     /// object's fields, without braces) and appends it to the user's log.
     /// Returns the event's `seq`, or [`Error::EventTooLarge`] for an
@@ -159,6 +307,9 @@ impl Run {
     /// the user's lock, into a buffer the thread reuses; the log copies it
     /// once into the frame, sized exactly, since frames stay in the replay
     /// buffer.
+    ///
+    /// The caller holds a [`Pass`](crate::control::Pass) of the run's gate,
+    /// or is the one closing it.
     fn emit(
         &self,
         event_type: &'static str,
@@ -186,6 +337,7 @@ impl Run {
                 }
                 Ok(self.log.append(event_type, &tail, wire::unix_ms(now)))
             });
+        crate::metrics::event_emitted(event_type, &seq);
         if tail.capacity() <= SCRATCH_KEPT {
             let _ = SCRATCH.try_with(|scratch| scratch.set(tail));
         }
@@ -232,7 +384,10 @@ impl Run {
         debug_assert!(emitted.is_ok(), "{event_type}: {emitted:?}");
     }
 
-    pub(crate) fn think(&self, event: agent_thinking) {
+    fn think(&self, event: agent_thinking) {
+        let Some(_pass) = self.gate.enter() else {
+            return;
+        };
         self.emit_lifecycle("agent_thinking", false, |p| {
             p.text("reasoning", &event.reasoning);
             if let Some(step) = event.step_number {
@@ -245,8 +400,13 @@ impl Run {
         });
     }
 
-    pub(crate) fn execute_tool(&self, event: tool_executing) -> ToolCall<'_> {
+    /// Emits `tool_executing` and opens the call; on an ended run neither
+    /// happens and the call is returned already ended.
+    fn execute_tool(&self, event: tool_executing) -> (ToolCallId, Arc<str>, bool) {
         let id = ToolCallId::fresh();
+        let Some(_pass) = self.gate.enter() else {
+            return (id, Arc::from(event.tool_name), true);
+        };
         self.emit_lifecycle("tool_executing", false, |p| {
             p.exact("tool_call_id", id.as_str());
             p.text("tool_name", &event.tool_name);
@@ -261,19 +421,7 @@ impl Run {
             tool_name: tool_name.clone(),
             started: Instant::now(),
         });
-        let span = tracing::debug_span!(
-            parent: &self.span,
-            "agentwire.tool_call",
-            tool_name = &*tool_name,
-            tool_call_id = %id,
-        );
-        ToolCall {
-            run: self,
-            id,
-            tool_name,
-            ended: false,
-            _span: span,
-        }
+        (id, tool_name, false)
     }
 
     fn open_calls(&self) -> std::sync::MutexGuard<'_, Vec<OpenCall>> {
@@ -283,7 +431,8 @@ impl Run {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Emits `tool_completed` for the open call `id`, once.
+    /// Emits `tool_completed` for the open call `id`, once. Once the run
+    /// has ended, the run closed the call itself.
     fn close_tool(
         &self,
         id: &ToolCallId,
@@ -291,6 +440,9 @@ impl Run {
         result: Option<&serde_json::Value>,
         error: Option<&str>,
     ) {
+        let Some(_pass) = self.gate.enter() else {
+            return;
+        };
         let call = {
             let mut open = self.open_calls();
             match open.iter().position(|c| &c.id == id) {
@@ -309,6 +461,7 @@ impl Run {
         error: Option<&str>,
     ) {
         let elapsed = call.started.elapsed();
+        crate::metrics::tool_call_ended(&self.agent_name, status);
         self.emit_lifecycle("tool_completed", false, |p| {
             p.exact("tool_call_id", call.id.as_str());
             p.text("tool_name", &call.tool_name);
@@ -316,10 +469,10 @@ impl Run {
         });
     }
 
-    pub(crate) fn emit_custom<E: crate::__private::CustomEvent>(
-        &self,
-        event: &E,
-    ) -> Result<(), Error> {
+    fn emit_custom<E: crate::__private::CustomEvent>(&self, event: &E) -> Result<(), Error> {
+        let Some(_pass) = self.gate.enter() else {
+            return Err(Error::RunEnded { event: E::NAME });
+        };
         let serialize = |source| Error::Serialize {
             event: E::NAME,
             source,
@@ -344,25 +497,22 @@ impl Run {
         .map(drop)
     }
 
-    /// Ends the run; `error` wins over `result` for the status.
-    pub(crate) fn complete(mut self, event: agent_completed) -> RunStatus {
-        let status = if event.error.is_some() {
-            RunStatus::Failed
-        } else {
-            RunStatus::Completed
-        };
-        self.finish(status, event.result.as_ref(), event.error.as_deref());
-        status
-    }
-
-    pub(crate) fn finish(
-        &mut self,
+    /// Ends the run once, whoever calls: closes the gate (waiting for emits
+    /// under way), closes the open tool calls as `cancelled`, and sends
+    /// `agent_completed`. Returns the status the run ended with, which is
+    /// the first caller's.
+    pub(crate) fn terminate(
+        &self,
         status: RunStatus,
         result: Option<&serde_json::Value>,
         error: Option<&str>,
-    ) {
-        if std::mem::replace(&mut self.ended, true) {
-            return;
+    ) -> RunStatus {
+        if !self.gate.close() {
+            // Ended by another thread: its status, once its events are sent.
+            while self.status.load(Ordering::Acquire) == 0 {
+                std::thread::yield_now();
+            }
+            return self.status();
         }
         let leaked = std::mem::take(&mut *self.open_calls());
         for call in &leaked {
@@ -377,6 +527,53 @@ impl Run {
         self.emit_lifecycle("agent_completed", false, |p| {
             write_outcome(p, status.as_str(), result, error, elapsed);
         });
+        self.log.runs.unregister(&self.id);
+        crate::metrics::run_ended(&self.agent_name, status, elapsed);
+        self.status.store(status_code(status), Ordering::Release);
+        // Whoever waits for the run to be cancelled or to end.
+        self.cancel.wake();
+        status
+    }
+
+    /// Cancels the run: it ends at once with status `cancelled` and an
+    /// error saying why. False if it had ended already.
+    pub(crate) fn cancel(&self, why: Cancel) -> bool {
+        if self.gate.is_closed() {
+            return false;
+        }
+        self.cancel.set(why);
+        let reason = match why {
+            Cancel::Client => "client",
+            Cancel::Budget(_) => "budget",
+        };
+        crate::metrics::run_cancelled(&self.agent_name, reason);
+        tracing::info!(parent: &self.span, reason = %why.message(), "run cancelled");
+        let message = why.message();
+        self.terminate(RunStatus::Cancelled, None, Some(&message));
+        true
+    }
+
+    /// Whether the run was cancelled and has sent its terminal events.
+    fn cancelled_and_ended(&self) -> bool {
+        self.cancel.get().is_some() && self.status.load(Ordering::Acquire) != 0
+    }
+
+    /// The status the run ended with (`failed` while it has not).
+    pub(crate) fn status(&self) -> RunStatus {
+        match self.status.load(Ordering::Acquire) {
+            1 => RunStatus::Completed,
+            3 => RunStatus::Cancelled,
+            _ => RunStatus::Failed,
+        }
+    }
+
+}
+
+fn status_code(status: RunStatus) -> u8 {
+    match status {
+        RunStatus::Completed => 1,
+        RunStatus::Failed => 2,
+        RunStatus::Cancelled => 3,
     }
 }
 
@@ -401,7 +598,7 @@ fn write_outcome(
 
 impl Drop for Run {
     fn drop(&mut self) {
-        if self.ended {
+        if self.core.gate.is_closed() {
             return;
         }
         let (status, error) = if std::thread::panicking() {
@@ -418,10 +615,10 @@ impl Drop for Run {
 impl fmt::Debug for Run {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Run")
-            .field("id", &self.id)
+            .field("id", self.id())
             .field("user", self.user_id())
-            .field("thread", &self.thread)
-            .field("agent_name", &self.agent_name)
+            .field("thread", self.thread_id())
+            .field("agent_name", &self.agent_name())
             .finish()
     }
 }
@@ -488,7 +685,7 @@ impl ToolCall<'_> {
         error: Option<&str>,
     ) {
         if !std::mem::replace(&mut self.ended, true) {
-            self.run.close_tool(&self.id, status, result, error);
+            self.run.core.close_tool(&self.id, status, result, error);
         }
     }
 }
@@ -511,7 +708,7 @@ impl fmt::Debug for ToolCall<'_> {
         f.debug_struct("ToolCall")
             .field("id", &self.id)
             .field("tool_name", &self.tool_name)
-            .field("run", &self.run.id)
+            .field("run", self.run.id())
             .finish()
     }
 }
@@ -534,6 +731,7 @@ mod tests {
                 replay_events: 1 << 16,
                 replay_bytes: usize::MAX,
                 max_event_size: limit,
+                run_budget: None,
             },
         );
         AgentBridge {

@@ -61,6 +61,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut ws: Socket, accepted: Accepted)
             user_id = %accepted.user,
             "connection over the per-user cap closed with 4009"
         );
+        crate::metrics::connection_closed(CloseCode::OverConnectionCap.name());
         let close = ws.close(Some(close_frame(CloseCode::OverConnectionCap)));
         let _ = tokio::time::timeout(CLOSE_LINGER, close).await;
         return;
@@ -78,6 +79,11 @@ pub(crate) async fn run(shared: Arc<Shared>, mut ws: Socket, accepted: Accepted)
     );
     let connection = ConnectionId::fresh();
     let recovery = attached.recovery;
+    if let Some(recovery) = recovery {
+        crate::metrics::replay_requested(recovery.recovered);
+    }
+    crate::metrics::connection_opened();
+    let _open = OpenGauge;
     tracing::debug!(
         target: "agentwire::server",
         user_id = %accepted.user,
@@ -156,6 +162,15 @@ fn log_end(accepted: &Accepted, connection: &ConnectionId, end: &End) {
         End::Gone => {
             tracing::debug!(target: "agentwire::server", user_id = %user, connection_id = %connection, "peer gone")
         }
+    }
+}
+
+/// Keeps `agentwire_connections_open` for as long as it is held.
+struct OpenGauge;
+
+impl Drop for OpenGauge {
+    fn drop(&mut self) {
+        crate::metrics::connection_ended();
     }
 }
 
