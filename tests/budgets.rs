@@ -27,8 +27,7 @@ async fn next(events: &mut Subscription) -> Value {
 /// Every event already delivered.
 async fn pending(events: &mut Subscription) -> Vec<Value> {
     let mut out = Vec::new();
-    while let Ok(Ok(event)) = tokio::time::timeout(Duration::from_millis(50), events.recv()).await
-    {
+    while let Ok(Ok(event)) = tokio::time::timeout(Duration::from_millis(50), events.recv()).await {
         out.push(event.to_json());
     }
     out
@@ -38,9 +37,19 @@ async fn pending(events: &mut Subscription) -> Vec<Value> {
 async fn a_manual_run_past_its_budget_ends_and_later_emits_are_dropped() {
     let (_hub, manager, mut events) = subscribed("alice", "t").await;
     let bridge = manager.bridge();
-    let run = emit!(bridge, agent_started { agent_name: "importer" });
+    let run = emit!(
+        bridge,
+        agent_started {
+            agent_name: "importer"
+        }
+    );
     run.set_budget(Duration::from_millis(100)).unwrap();
-    let call = emit!(run, tool_executing { tool_name: "download" });
+    let call = emit!(
+        run,
+        tool_executing {
+            tool_name: "download"
+        }
+    );
     assert!(!run.is_cancelled());
     tokio::time::timeout(Duration::from_secs(10), run.cancelled())
         .await
@@ -58,7 +67,12 @@ async fn a_manual_run_past_its_budget_ends_and_later_emits_are_dropped() {
     let types: Vec<&str> = got.iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(
         types,
-        ["agent_started", "tool_executing", "tool_completed", "agent_completed"]
+        [
+            "agent_started",
+            "tool_executing",
+            "tool_completed",
+            "agent_completed"
+        ]
     );
     assert_eq!(got[2]["payload"]["status"], "cancelled");
     assert_eq!(got[3]["payload"]["status"], "cancelled");
@@ -68,15 +82,32 @@ async fn a_manual_run_past_its_budget_ends_and_later_emits_are_dropped() {
     );
 
     // Whatever the owner does next is dropped.
-    emit!(run, agent_thinking { reasoning: "still here" });
+    emit!(
+        run,
+        agent_thinking {
+            reasoning: "still here"
+        }
+    );
     let late = emit!(run, tool_executing { tool_name: "late" });
     emit!(late, tool_completed { result: json!(1) });
-    emit!(call, tool_completed { result: json!("done") });
+    emit!(
+        call,
+        tool_completed {
+            result: json!("done")
+        }
+    );
     match emit!(run, progress_update { percent: 100 }) {
-        Err(agentwire::Error::RunEnded { event: "progress_update" }) => {}
+        Err(agentwire::Error::RunEnded {
+            event: "progress_update",
+        }) => {}
         other => panic!("{other:?}"),
     }
-    emit!(run, agent_completed { result: json!("done") });
+    emit!(
+        run,
+        agent_completed {
+            result: json!("done")
+        }
+    );
     assert_eq!(pending(&mut events).await, Vec::<Value>::new());
 }
 
@@ -84,9 +115,19 @@ async fn a_manual_run_past_its_budget_ends_and_later_emits_are_dropped() {
 async fn a_run_that_ends_in_time_is_not_touched_by_its_budget() {
     let (_hub, manager, mut events) = subscribed("bob", "t").await;
     let bridge = manager.bridge();
-    let run = emit!(bridge, agent_started { agent_name: "quick" });
+    let run = emit!(
+        bridge,
+        agent_started {
+            agent_name: "quick"
+        }
+    );
     run.set_budget(Duration::from_millis(50)).unwrap();
-    emit!(run, agent_completed { result: json!("done") });
+    emit!(
+        run,
+        agent_completed {
+            result: json!("done")
+        }
+    );
     tokio::time::sleep(Duration::from_millis(150)).await;
     let got = pending(&mut events).await;
     assert_eq!(got.len(), 2, "{got:?}");
@@ -109,7 +150,12 @@ fn set_budget_outside_a_runtime_is_an_error_not_a_panic() {
 /// Waits forever, ignoring cancellation: the driver stops awaiting it.
 #[agent(name = "stubborn")]
 async fn stubborn(run: &Run, _msg: UserMessage) -> Result<(), AgentError> {
-    let _call = emit!(run, tool_executing { tool_name: "forever" });
+    let _call = emit!(
+        run,
+        tool_executing {
+            tool_name: "forever"
+        }
+    );
     std::future::pending::<()>().await;
     Ok(())
 }
@@ -133,10 +179,18 @@ async fn an_agent_run_gets_the_hubs_default_budget() {
     let types: Vec<&str> = got.iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(
         types,
-        ["agent_started", "tool_executing", "tool_completed", "agent_completed"]
+        [
+            "agent_started",
+            "tool_executing",
+            "tool_completed",
+            "agent_completed"
+        ]
     );
     assert_eq!(got[3]["payload"]["status"], "cancelled");
-    assert_eq!(got[3]["payload"]["error"], "the run ran out of its time budget (100ms)");
+    assert_eq!(
+        got[3]["payload"]["error"],
+        "the run ran out of its time budget (100ms)"
+    );
 }
 
 #[test]

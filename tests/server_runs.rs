@@ -15,7 +15,12 @@ use support::*;
 async fn slow(run: &Run, msg: UserMessage) -> Result<Value, AgentError> {
     let call = emit!(run, tool_executing { tool_name: "nap" });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    emit!(call, tool_completed { result: json!("rested") });
+    emit!(
+        call,
+        tool_completed {
+            result: json!("rested")
+        }
+    );
     Ok(json!({ "answer": msg.content }))
 }
 
@@ -23,14 +28,29 @@ async fn slow(run: &Run, msg: UserMessage) -> Result<Value, AgentError> {
 /// cancelled, and says so in a custom event that must never arrive.
 #[agent(name = "polite")]
 async fn polite(run: &Run, _msg: UserMessage) -> Result<Value, AgentError> {
-    let call = emit!(run, tool_executing { tool_name: "forever" });
+    let call = emit!(
+        run,
+        tool_executing {
+            tool_name: "forever"
+        }
+    );
     tokio::select! {
         _ = std::future::pending::<()>() => {}
         _ = run.cancelled() => {}
     }
     assert!(run.is_cancelled());
-    emit!(run, agent_thinking { reasoning: "after the end" });
-    emit!(call, tool_completed { result: json!("too late") });
+    emit!(
+        run,
+        agent_thinking {
+            reasoning: "after the end"
+        }
+    );
+    emit!(
+        call,
+        tool_completed {
+            result: json!("too late")
+        }
+    );
     Ok(Value::Null)
 }
 
@@ -128,7 +148,10 @@ async fn cancel_run_during_an_open_tool_call() {
     let mut events = opened;
     events.extend(tab.recv_run().await);
     assert_cancelled_run(&events, "cancelled by the user");
-    assert_eq!(events[2]["payload"]["tool_call_id"], events[1]["payload"]["tool_call_id"]);
+    assert_eq!(
+        events[2]["payload"]["tool_call_id"],
+        events[1]["payload"]["tool_call_id"]
+    );
     // The agent's emits after its run ended are dropped, and the run's
     // place is free again.
     assert_quiet(&mut tab, Duration::from_millis(100)).await;
@@ -215,7 +238,12 @@ async fn the_run_cap_holds_when_three_tabs_race() {
     let mut run_ids = Vec::new();
     for tab in &mut tabs {
         let mut seen = Vec::new();
-        while seen.iter().filter(|e: &&Value| e["type"] == "tool_executing").count() < 2 {
+        while seen
+            .iter()
+            .filter(|e: &&Value| e["type"] == "tool_executing")
+            .count()
+            < 2
+        {
             seen.push(tab.recv().await);
         }
         seen.extend(drain_replies(tab).await);
@@ -257,7 +285,11 @@ async fn the_cap_frees_as_runs_end_by_panic_failure_or_budget() {
     ] {
         tab.send_to(agent, content).await;
         let events = tab.recv_run().await;
-        assert_eq!(events.last().unwrap()["payload"]["status"], status, "{agent}");
+        assert_eq!(
+            events.last().unwrap()["payload"]["status"],
+            status,
+            "{agent}"
+        );
     }
     // While one runs, the next is refused.
     tab.send_to("sleeper", "wait").await;

@@ -39,7 +39,9 @@ pub enum Error {
     },
     /// The run had already ended (it was cancelled, or its time budget ran
     /// out) when a custom event was emitted on it; nothing was emitted.
-    #[error("event `{event}` was not emitted: its run has ended (cancelled, or out of its time budget)")]
+    #[error(
+        "event `{event}` was not emitted: its run has ended (cancelled, or out of its time budget)"
+    )]
     RunEnded {
         /// The event's wire name.
         event: &'static str,

@@ -109,19 +109,84 @@ probes! {
 /// Every metric agentwire records: name, kind, labels and help, as the
 /// README lists them. [`describe`] registers the help texts.
 pub const METRICS: &[(&str, &str, &str, &str)] = &[
-    ("agentwire_connections_open", "gauge", "", "open WebSocket connections"),
-    ("agentwire_connections_closed_total", "counter", "reason", "connections closed, by close reason"),
-    ("agentwire_handshakes_refused_total", "counter", "reason", "handshakes answered with an HTTP error, by reason"),
-    ("agentwire_runs_started_total", "counter", "agent", "runs started"),
-    ("agentwire_runs_ended_total", "counter", "agent, status", "runs ended, by status"),
-    ("agentwire_run_duration_seconds", "histogram", "agent, status", "run durations"),
-    ("agentwire_runs_cancelled_total", "counter", "agent, reason", "runs cancelled by a client or their time budget"),
-    ("agentwire_runs_refused_total", "counter", "reason", "user_messages that started no run, by reason"),
-    ("agentwire_tool_calls_total", "counter", "agent, status", "tool calls ended, by status"),
-    ("agentwire_events_emitted_total", "counter", "type", "events emitted, by type"),
-    ("agentwire_bytes_written_total", "counter", "", "bytes of text frames written to connections"),
-    ("agentwire_replay_requests_total", "counter", "outcome", "resumes asked for, by outcome"),
-    ("agentwire_handler_panics_total", "counter", "agent", "agent handlers that panicked"),
+    (
+        "agentwire_connections_open",
+        "gauge",
+        "",
+        "open WebSocket connections",
+    ),
+    (
+        "agentwire_connections_closed_total",
+        "counter",
+        "reason",
+        "connections closed, by close reason",
+    ),
+    (
+        "agentwire_handshakes_refused_total",
+        "counter",
+        "reason",
+        "handshakes answered with an HTTP error, by reason",
+    ),
+    (
+        "agentwire_runs_started_total",
+        "counter",
+        "agent",
+        "runs started",
+    ),
+    (
+        "agentwire_runs_ended_total",
+        "counter",
+        "agent, status",
+        "runs ended, by status",
+    ),
+    (
+        "agentwire_run_duration_seconds",
+        "histogram",
+        "agent, status",
+        "run durations",
+    ),
+    (
+        "agentwire_runs_cancelled_total",
+        "counter",
+        "agent, reason",
+        "runs cancelled by a client or their time budget",
+    ),
+    (
+        "agentwire_runs_refused_total",
+        "counter",
+        "reason",
+        "user_messages that started no run, by reason",
+    ),
+    (
+        "agentwire_tool_calls_total",
+        "counter",
+        "agent, status",
+        "tool calls ended, by status",
+    ),
+    (
+        "agentwire_events_emitted_total",
+        "counter",
+        "type",
+        "events emitted, by type",
+    ),
+    (
+        "agentwire_bytes_written_total",
+        "counter",
+        "",
+        "bytes of text frames written to connections",
+    ),
+    (
+        "agentwire_replay_requests_total",
+        "counter",
+        "outcome",
+        "resumes asked for, by outcome",
+    ),
+    (
+        "agentwire_handler_panics_total",
+        "counter",
+        "agent",
+        "agent handlers that panicked",
+    ),
 ];
 
 /// Registers the help text and unit of every agentwire metric with the

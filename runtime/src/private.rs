@@ -12,11 +12,11 @@ use std::time::Duration;
 pub use agentwire_macros::__emit;
 pub use serde;
 
+use crate::control::Cancel;
 pub use crate::events;
 use crate::events::{
     agent_completed, agent_started, agent_thinking, tool_completed, tool_executing,
 };
-use crate::control::Cancel;
 use crate::{AgentBridge, Error, Run, RunOutcome, ToolCall, UserMessage};
 
 /// A boxed, sendable future.

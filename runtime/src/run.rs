@@ -226,7 +226,9 @@ impl Run {
             .map_err(|_| Error::config("Run::set_budget needs a tokio runtime"))?;
         let core = self.core.clone();
         runtime.spawn(async move {
-            let ended = core.cancel.wait(|| core.status.load(Ordering::Acquire) != 0);
+            let ended = core
+                .cancel
+                .wait(|| core.status.load(Ordering::Acquire) != 0);
             tokio::select! {
                 _ = tokio::time::sleep(budget) => {
                     core.cancel(Cancel::Budget(budget));
@@ -566,7 +568,6 @@ impl RunCore {
             _ => RunStatus::Failed,
         }
     }
-
 }
 
 fn status_code(status: RunStatus) -> u8 {

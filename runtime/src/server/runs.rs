@@ -28,7 +28,7 @@ pub(crate) async fn start(
             return Err(ClientError::new(
                 ErrorCode::NoAgent,
                 "this server has no agents",
-            ))
+            ));
         }
         None => {
             crate::metrics::run_refused("unknown_agent");
