@@ -42,10 +42,13 @@ fn with_original(err: syn::Error, item: TokenStream) -> TokenStream {
 struct Args {
     name: Option<syn::LitStr>,
     krate: Option<syn::Path>,
+    /// The run's time budget in milliseconds, from `timeout = "30s"`.
+    timeout: Option<u64>,
 }
 
 mod kw {
     syn::custom_keyword!(name);
+    syn::custom_keyword!(timeout);
 }
 
 impl Parse for Args {
@@ -67,6 +70,18 @@ impl Parse for Args {
                     ));
                 }
                 args.name = Some(lit);
+            } else if lookahead.peek(kw::timeout) {
+                let key: kw::timeout = input.parse()?;
+                expect_value(input, key.span, "timeout = \"30s\"")?;
+                if args.timeout.is_some() {
+                    return Err(syn::Error::new(key.span, "`timeout` is given twice"));
+                }
+                let lit: syn::LitStr = input.parse().map_err(|e| {
+                    syn::Error::new(e.span(), "`timeout` takes a string: `timeout = \"30s\"`")
+                })?;
+                let millis = crate::duration::parse_millis(&lit.value())
+                    .map_err(|why| syn::Error::new(lit.span(), why))?;
+                args.timeout = Some(millis);
             } else if lookahead.peek(Token![crate]) {
                 let key: Token![crate] = input.parse()?;
                 expect_value(input, key.span, "crate = ::agentwire")?;
@@ -79,7 +94,7 @@ impl Parse for Args {
                 let unknown: proc_macro2::TokenTree = input.parse()?;
                 return Err(syn::Error::new(
                     unknown.span(),
-                    format!("unknown argument `{unknown}`: #[agent] accepts `name = \"..\"` and `crate = path`"),
+                    format!("unknown argument `{unknown}`: #[agent] accepts `name = \"..\"`, `timeout = \"30s\"` and `crate = path`"),
                 ));
             }
             if !input.is_empty() {
@@ -273,10 +288,23 @@ fn generate(args: &Args, func: ItemFn) -> TokenStream {
     let message_arg = quote_spanned!(param_span(1)=> message);
     let call_krate = respan(krate.clone(), output_span);
     let call_name = syn::LitStr::new(&name, output_span);
-    let run_agent = quote_spanned! {output_span=>
-        #call_krate::__private::run_agent(bridge, #call_name, message, |run, message| {
-            ::std::boxed::Box::pin(#ident::__agentwire_handler(#run_arg, #message_arg))
-        })
+    let run_agent = match args.timeout {
+        None => quote_spanned! {output_span=>
+            #call_krate::__private::run_agent(bridge, #call_name, message, |run, message| {
+                ::std::boxed::Box::pin(#ident::__agentwire_handler(#run_arg, #message_arg))
+            })
+        },
+        Some(millis) => quote_spanned! {output_span=>
+            #call_krate::__private::run_agent_within(
+                bridge,
+                #call_name,
+                ::core::time::Duration::from_millis(#millis),
+                message,
+                |run, message| {
+                    ::std::boxed::Box::pin(#ident::__agentwire_handler(#run_arg, #message_arg))
+                },
+            )
+        },
     };
 
     quote_spanned! {span=>
@@ -419,6 +447,17 @@ mod tests {
         // so it is not the attribute's.
         let out = run("", OK);
         assert!(out.contains("run_agent (bridge , \"researcher\""), "{out}");
+    }
+
+    #[test]
+    fn a_timeout_becomes_the_runs_budget() {
+        let out = run("name = \"r\", timeout = \"90s\"", OK);
+        assert!(out.contains("run_agent_within"), "{out}");
+        assert!(out.contains("from_millis (90000u64)"), "{out}");
+        assert!(!run("", OK).contains("run_agent_within"));
+        assert!(error("timeout = \"soon\"", OK).contains("not a duration"));
+        assert!(error("timeout = 30", OK).contains("takes a string"));
+        assert!(error("timeout = \"1s\", timeout = \"2s\"", OK).contains("given twice"));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 mod agent;
 mod agent_event;
+mod duration;
 mod emit;
 mod names;
 
