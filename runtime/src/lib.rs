@@ -62,6 +62,7 @@ extern crate self as agentwire;
 
 mod agent;
 mod bridge;
+mod builder;
 mod context;
 mod control;
 mod error;
@@ -74,12 +75,12 @@ mod log;
 pub mod metrics;
 mod run;
 pub mod server;
+mod target;
 mod wire;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
-pub(crate) use __private as private;
 
 pub use agent::{Agent, AgentError, RunOutcome};
 pub use bridge::AgentBridge;

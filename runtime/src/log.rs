@@ -98,9 +98,6 @@ pub(crate) fn clock_ms() -> u64 {
     wire::unix_ms(std::time::SystemTime::now())
 }
 
-const HEAD_OPEN: &[u8] = b"{\"type\":\"";
-const HEAD_SEQ: &[u8] = b"\",\"seq\":";
-
 /// Where a subscriber asks to resume: after `since`, in the stream named
 /// `epoch`. Without an epoch a restarted stream that has reached `since`
 /// again cannot be told apart from the one the subscriber saw.
@@ -187,16 +184,7 @@ impl UserLog {
         let mut state = self.lock();
         state.last_seq += 1;
         let seq = state.last_seq;
-        let (digits, from) = wire::u64_digits(seq);
-        for piece in [
-            HEAD_OPEN,
-            event_type.as_bytes(),
-            HEAD_SEQ,
-            &digits[from..],
-            tail,
-        ] {
-            buf.extend_from_slice(piece);
-        }
+        wire::push_frame(&mut buf, event_type, seq, tail);
         let frame = Frame {
             seq,
             text: utf8(buf),

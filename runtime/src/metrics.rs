@@ -9,7 +9,7 @@
 #[cfg(feature = "metrics")]
 use ::metrics::{counter, gauge, histogram};
 
-use crate::{Error, RunStatus, ToolStatus};
+use crate::{RunStatus, ToolStatus};
 
 /// Defines each probe twice: its body with the feature, nothing without.
 macro_rules! probes {
@@ -60,10 +60,8 @@ probes! {
     }
 
     /// `agentwire_events_emitted_total{type}`
-    fn event_emitted(event_type: &'static str, emitted: &Result<u64, Error>) {
-        if emitted.is_ok() {
-            counter!("agentwire_events_emitted_total", "type" => event_type).increment(1);
-        }
+    fn event_emitted(event_type: &'static str) {
+        counter!("agentwire_events_emitted_total", "type" => event_type).increment(1);
     }
 
     /// `agentwire_handler_panics_total{agent}`

@@ -4,29 +4,27 @@
 //! [`ToolCall`] between `tool_executing` and `tool_completed`, borrowing its
 //! run so the run cannot complete while the call is open. Dropping either
 //! without its closing event emits the closing event itself.
+//!
+//! This is the state machine only: every byte an event puts on the wire is
+//! written by [`crate::wire`].
 
-use std::cell::Cell;
 use std::fmt;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use crate::bridge::AgentBridge;
+use crate::builder::CustomEvent;
 use crate::control::{Cancel, Cancellation, Gate};
 use crate::events::{
     agent_completed, agent_started, agent_thinking, tool_completed, tool_executing,
 };
 use crate::log::UserLog;
-use crate::wire::{self, PayloadWriter, RunStatus, ToolStatus};
+use crate::wire::lifecycle::{
+    AgentCompleted, Executing, Lifecycle, Outcome, Started, Thinking, ToolCompleted,
+};
+use crate::wire::{self, Identity, RunStatus, Scratch, Tail, ToolStatus};
 use crate::{Error, RunId, ThreadId, ToolCallId, UserId};
-
-/// The largest scratch buffer a thread keeps between emits.
-const SCRATCH_KEPT: usize = 64 * 1024;
-
-/// The longest `agent_name` sent, in bytes, as for identifiers: a longer
-/// one is cut for the whole run, so that every event of the run fits the
-/// smallest `max_event_size`.
-const MAX_AGENT_NAME: usize = crate::MAX_ID_LEN;
 
 /// One run of an agent, started by `emit!(bridge, agent_started { .. })`.
 ///
@@ -62,18 +60,20 @@ pub(crate) struct RunCore {
     id: RunId,
     thread: ThreadId,
     agent_name: Arc<str>,
-    /// `,"user_id":..,"thread_id":..,"run_id":..,"agent_name":..`, written once.
-    envelope: Box<[u8]>,
+    /// The envelope fields every event of the run shares, written once.
+    identity: Identity,
     started: Instant,
     /// Closed by the run's terminal events: nothing is emitted after them.
     gate: Gate,
     cancel: Cancellation,
-    /// The `status` of `agent_completed`, once sent.
+    /// The `status` of `agent_completed` once it is sent; 0 before.
     status: AtomicU8,
     /// Tool calls emitted but not completed. A `ToolCall` closes its own
     /// entry; whatever is left when the run ends (a call leaked with
     /// `mem::forget`, or open when the run was cancelled) is closed as
     /// `cancelled` before `agent_completed`.
+    /// A `Mutex`, not a `RefCell`: an `#[agent]` handler holds `&Run`
+    /// across `.await` in a `Send` future, so `Run` must be `Sync`.
     open_calls: Mutex<Vec<OpenCall>>,
     /// `agentwire.run`: open from `agent_started` to `agent_completed`.
     span: tracing::Span,
@@ -89,18 +89,8 @@ impl Run {
     pub(crate) fn start(bridge: &AgentBridge, event: agent_started) -> Run {
         let id = RunId::fresh();
         let mut agent_name = event.agent_name;
-        let name_cut = wire::shorten(&mut agent_name, MAX_AGENT_NAME);
-        let mut envelope = Vec::with_capacity(160);
-        for (key, value) in [
-            ("user_id", bridge.user_id().as_str()),
-            ("thread_id", bridge.thread.as_str()),
-            ("run_id", id.as_str()),
-            ("agent_name", agent_name.as_str()),
-        ] {
-            envelope.push(b',');
-            wire::push_key(&mut envelope, key);
-            wire::push_str(&mut envelope, value);
-        }
+        let name_cut = wire::fit_agent_name(&mut agent_name);
+        let identity = Identity::new(bridge.user_id(), &bridge.thread, &id, &agent_name);
         let span = tracing::info_span!(
             "agentwire.run",
             agent = &*agent_name,
@@ -114,7 +104,7 @@ impl Run {
             id,
             thread: bridge.thread.clone(),
             agent_name: Arc::from(agent_name),
-            envelope: envelope.into_boxed_slice(),
+            identity,
             started: Instant::now(),
             gate: Gate::default(),
             cancel: Cancellation::default(),
@@ -123,10 +113,9 @@ impl Run {
         });
         core.log.runs.register(&core.id, Arc::downgrade(&core));
         crate::metrics::run_started(&core.agent_name);
-        core.emit_lifecycle("agent_started", name_cut, |p| {
-            if let Some(message) = &event.message {
-                p.text("message", message);
-            }
+        core.emit(&Started {
+            message: event.message.as_deref(),
+            name_cut,
         });
         Run {
             core,
@@ -268,154 +257,79 @@ impl Run {
         }
     }
 
-    pub(crate) fn emit_custom<E: crate::__private::CustomEvent>(
-        &self,
-        event: &E,
-    ) -> Result<(), Error> {
+    pub(crate) fn emit_custom<E: CustomEvent>(&self, event: &E) -> Result<(), Error> {
         self.core.emit_custom(event)
     }
 
     /// Ends the run; `error` wins over `result` for the status. Returns the
     /// status the run ended with: `cancelled` if it had been cancelled.
-    pub(crate) fn complete(mut self, event: agent_completed) -> RunStatus {
-        let status = if event.error.is_some() {
-            RunStatus::Failed
-        } else {
-            RunStatus::Completed
-        };
-        self.finish(status, event.result.as_ref(), event.error.as_deref())
-    }
-
-    pub(crate) fn finish(
-        &mut self,
-        status: RunStatus,
-        result: Option<&serde_json::Value>,
-        error: Option<&str>,
-    ) -> RunStatus {
-        self.core.terminate(status, result, error)
+    pub(crate) fn complete(self, event: agent_completed) -> RunStatus {
+        let end = End::from_event(
+            RunStatus::Completed,
+            RunStatus::Failed,
+            event.result.as_ref(),
+            event.error.as_deref(),
+        );
+        self.core.terminate(end)
     }
 }
 
 impl RunCore {
-    /// Writes the envelope around the payload written by `payload` (the
-    /// object's fields, without braces) and appends it to the user's log.
-    /// Returns the event's `seq`, or [`Error::EventTooLarge`] for an
-    /// envelope over the log's `max_event_size`, which is not appended.
-    ///
-    /// `payload` is given the bytes it may take: the limit less the rest
-    /// of the envelope, counting the head the log writes at its longest.
-    ///
-    /// Everything but the `type` and `seq` head is written here, outside
-    /// the user's lock, into a buffer the thread reuses; the log copies it
-    /// once into the frame, sized exactly, since frames stay in the replay
-    /// buffer.
-    ///
-    /// The caller holds a [`Pass`](crate::control::Pass) of the run's gate,
-    /// or is the one closing it.
-    fn emit(
-        &self,
-        event_type: &'static str,
-        payload: impl FnOnce(&mut Vec<u8>, usize) -> Result<(), Error>,
-    ) -> Result<u64, Error> {
-        thread_local! {
-            static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
-        }
-        // Taken, not borrowed: a payload that emits while it serialises
-        // finds an empty buffer and works on its own (so does an emit from
-        // a thread-local destructor, once the buffer is gone).
-        let mut tail = SCRATCH.try_with(Cell::take).unwrap_or_default();
-        tail.clear();
+    /// Emits a lifecycle event. It cannot fail: its large fields are cut to
+    /// fit the log's `max_event_size`. The caller holds a
+    /// [`Pass`](crate::control::Pass) of the run's gate, or is closing it.
+    #[inline]
+    fn emit(&self, payload: &impl Lifecycle) {
+        let mut scratch = Scratch::take();
         let limit = self.log.limits().max_event_size;
-        let seq = self
-            .write_tail(&mut tail, event_type, limit, payload)
-            .and_then(|now| {
-                let size = wire::head_len(event_type) + tail.len();
-                if size > limit {
-                    return Err(Error::EventTooLarge {
-                        event: event_type,
-                        size,
-                        limit,
-                    });
-                }
-                Ok(self.log.append(event_type, &tail, wire::unix_ms(now)))
-            });
-        crate::metrics::event_emitted(event_type, &seq);
-        if tail.capacity() <= SCRATCH_KEPT {
-            let _ = SCRATCH.try_with(|scratch| scratch.set(tail));
-        }
-        seq
+        self.append(Tail::lifecycle(
+            &mut scratch,
+            &self.identity,
+            limit,
+            payload,
+        ));
     }
 
-    fn write_tail(
-        &self,
-        tail: &mut Vec<u8>,
-        event_type: &str,
-        limit: usize,
-        payload: impl FnOnce(&mut Vec<u8>, usize) -> Result<(), Error>,
-    ) -> Result<SystemTime, Error> {
-        const CLOSE: &[u8] = b"}}";
-        let now = SystemTime::now();
-        tail.extend_from_slice(b",\"event_id\":\"");
-        crate::id::write_fresh("evt", tail);
-        tail.push(b'"');
-        tail.extend_from_slice(&self.envelope);
-        tail.extend_from_slice(b",\"timestamp\":");
-        wire::push_timestamp(tail, now);
-        tail.extend_from_slice(b",\"payload\":{");
-        let room = limit.saturating_sub(wire::head_len(event_type) + tail.len() + CLOSE.len());
-        payload(tail, room)?;
-        tail.extend_from_slice(CLOSE);
-        Ok(now)
+    /// Emits a custom event, which is not cut to fit: one that does not
+    /// serialise as a JSON object, or is over the log's `max_event_size`,
+    /// is refused as a whole, and nothing is emitted. Nor is anything once
+    /// the run has ended.
+    fn emit_custom<E: CustomEvent>(&self, event: &E) -> Result<(), Error> {
+        let Some(_pass) = self.gate.enter() else {
+            return Err(Error::RunEnded { event: E::NAME });
+        };
+        let mut scratch = Scratch::take();
+        let limit = self.log.limits().max_event_size;
+        let tail = Tail::custom(&mut scratch, &self.identity, limit, E::NAME, event)?;
+        self.append(tail);
+        Ok(())
     }
 
-    /// Emits a lifecycle event whose payload `fields` writes; its large
-    /// fields are cut to fit the limit, so it is always emitted. `cut`
-    /// marks it `truncated` regardless.
-    fn emit_lifecycle(
-        &self,
-        event_type: &'static str,
-        cut: bool,
-        fields: impl Fn(&mut PayloadWriter<'_>),
-    ) {
-        let emitted = self.emit(event_type, |p, room| {
-            wire::push_payload(p, room, cut, fields);
-            Ok(())
-        });
-        // The rest of a lifecycle envelope is bounded (ids of at most 256
-        // bytes, a cut `agent_name`), well under the smallest limit.
-        debug_assert!(emitted.is_ok(), "{event_type}: {emitted:?}");
+    /// Appends an event to the user's log. The `seq` it is given is the
+    /// log's and the subscribers' business: nothing on the emit path reads it.
+    fn append(&self, tail: Tail<'_>) {
+        self.log
+            .append(tail.event_type(), tail.as_bytes(), tail.unix_ms());
+        crate::metrics::event_emitted(tail.event_type());
     }
 
     fn think(&self, event: agent_thinking) {
         let Some(_pass) = self.gate.enter() else {
             return;
         };
-        self.emit_lifecycle("agent_thinking", false, |p| {
-            p.text("reasoning", &event.reasoning);
-            if let Some(step) = event.step_number {
-                p.uint("step_number", step.into());
-            }
-            // JSON has no NaN or infinity; such a value is left out.
-            if let Some(progress) = event.progress_percentage.filter(|p| p.is_finite()) {
-                p.float("progress_percentage", progress);
-            }
-        });
+        self.emit(&Thinking(&event));
     }
 
     /// Emits `tool_executing` and opens the call; on an ended run neither
-    /// happens and the call is returned already ended.
+    /// happens and the call comes back already ended.
     fn execute_tool(&self, event: tool_executing) -> (ToolCallId, Arc<str>, bool) {
         let id = ToolCallId::fresh();
         let Some(_pass) = self.gate.enter() else {
             return (id, Arc::from(event.tool_name), true);
         };
-        self.emit_lifecycle("tool_executing", false, |p| {
-            p.exact("tool_call_id", id.as_str());
-            p.text("tool_name", &event.tool_name);
-            match &event.parameters {
-                Some(value) => p.json("parameters", value),
-                None => p.raw("parameters", "{}"),
-            }
+        self.emit(&Executing {
+            id: &id,
+            event: &event,
         });
         let tool_name: Arc<str> = Arc::from(event.tool_name);
         self.open_calls().push(OpenCall {
@@ -426,7 +340,7 @@ impl RunCore {
         (id, tool_name, false)
     }
 
-    fn open_calls(&self) -> std::sync::MutexGuard<'_, Vec<OpenCall>> {
+    fn open_calls(&self) -> MutexGuard<'_, Vec<OpenCall>> {
         // The list is consistent after every push and remove.
         self.open_calls
             .lock()
@@ -434,14 +348,8 @@ impl RunCore {
     }
 
     /// Emits `tool_completed` for the open call `id`, once. Once the run
-    /// has ended, the run closed the call itself.
-    fn close_tool(
-        &self,
-        id: &ToolCallId,
-        status: ToolStatus,
-        result: Option<&serde_json::Value>,
-        error: Option<&str>,
-    ) {
+    /// has ended, the run has closed the call itself.
+    fn close_tool(&self, id: &ToolCallId, end: End<'_, ToolStatus>) {
         let Some(_pass) = self.gate.enter() else {
             return;
         };
@@ -452,63 +360,23 @@ impl RunCore {
                 None => return,
             }
         };
-        self.emit_tool_completed(&call, status, result, error);
+        self.emit_tool_completed(&call, end);
     }
 
-    fn emit_tool_completed(
-        &self,
-        call: &OpenCall,
-        status: ToolStatus,
-        result: Option<&serde_json::Value>,
-        error: Option<&str>,
-    ) {
-        let elapsed = call.started.elapsed();
-        crate::metrics::tool_call_ended(&self.agent_name, status);
-        self.emit_lifecycle("tool_completed", false, |p| {
-            p.exact("tool_call_id", call.id.as_str());
-            p.text("tool_name", &call.tool_name);
-            write_outcome(p, status.as_str(), result, error, elapsed);
+    fn emit_tool_completed(&self, call: &OpenCall, end: End<'_, ToolStatus>) {
+        crate::metrics::tool_call_ended(&self.agent_name, end.status);
+        self.emit(&ToolCompleted {
+            id: &call.id,
+            tool_name: &call.tool_name,
+            outcome: end.after(call.started),
         });
     }
 
-    fn emit_custom<E: crate::__private::CustomEvent>(&self, event: &E) -> Result<(), Error> {
-        let Some(_pass) = self.gate.enter() else {
-            return Err(Error::RunEnded { event: E::NAME });
-        };
-        let serialize = |source| Error::Serialize {
-            event: E::NAME,
-            source,
-        };
-        // Not cut to fit: a custom event's shape is its author's, so one
-        // over the limit is refused as a whole by `emit`.
-        self.emit(E::NAME, |p, _room| {
-            // The payload is the event's own object; its fields go inside ours.
-            let start = p.len();
-            wire::push_json(p, event).map_err(serialize)?;
-            match (p.get(start), p.last()) {
-                (Some(b'{'), Some(b'}')) => {
-                    p.remove(start);
-                    p.pop();
-                    Ok(())
-                }
-                _ => Err(serialize(serde::ser::Error::custom(
-                    "an event must serialise as a JSON object",
-                ))),
-            }
-        })
-        .map(drop)
-    }
-
-    /// Ends the run once, whoever calls: closes the gate (waiting for emits
-    /// under way), closes the open tool calls as `cancelled`, and sends
-    /// `agent_completed`. Returns the status the run ended with, which is
-    /// the first caller's.
-    pub(crate) fn terminate(
-        &self,
-        status: RunStatus,
-        result: Option<&serde_json::Value>,
-        error: Option<&str>,
-    ) -> RunStatus {
+    /// Ends the run once, whoever calls: closes the gate (waiting for the
+    /// emits under way), closes the open tool calls as `cancelled`, and
+    /// sends `agent_completed`. Returns the status the run ended with,
+    /// which is the first caller's.
+    fn terminate(&self, end: End<'_, RunStatus>) -> RunStatus {
         if !self.gate.close() {
             // Ended by another thread: its status, once its events are sent.
             while self.status.load(Ordering::Acquire) == 0 {
@@ -520,21 +388,22 @@ impl RunCore {
         for call in &leaked {
             self.emit_tool_completed(
                 call,
-                ToolStatus::Cancelled,
-                None,
-                Some("the run ended while the tool call was open"),
+                End::without_result(
+                    ToolStatus::Cancelled,
+                    "the run ended while the tool call was open",
+                ),
             );
         }
-        let elapsed = self.started.elapsed();
-        self.emit_lifecycle("agent_completed", false, |p| {
-            write_outcome(p, status.as_str(), result, error, elapsed);
-        });
+        let outcome = end.after(self.started);
+        let elapsed = outcome.elapsed;
+        self.emit(&AgentCompleted(outcome));
         self.log.runs.unregister(&self.id);
-        crate::metrics::run_ended(&self.agent_name, status, elapsed);
-        self.status.store(status_code(status), Ordering::Release);
+        crate::metrics::run_ended(&self.agent_name, end.status, elapsed);
+        self.status
+            .store(status_code(end.status), Ordering::Release);
         // Whoever waits for the run to be cancelled or to end.
         self.cancel.wake();
-        status
+        end.status
     }
 
     /// Cancels the run: it ends at once with status `cancelled` and an
@@ -549,9 +418,9 @@ impl RunCore {
             Cancel::Budget(_) => "budget",
         };
         crate::metrics::run_cancelled(&self.agent_name, reason);
-        tracing::info!(parent: &self.span, reason = %why.message(), "run cancelled");
         let message = why.message();
-        self.terminate(RunStatus::Cancelled, None, Some(&message));
+        tracing::info!(parent: &self.span, reason = %message, "run cancelled");
+        self.terminate(End::without_result(RunStatus::Cancelled, &message));
         true
     }
 
@@ -578,23 +447,46 @@ fn status_code(status: RunStatus) -> u8 {
     }
 }
 
-/// The closing fields shared by `tool_completed` and `agent_completed`:
-/// `status`, `result?`, `error?`, `execution_time_ms`.
-fn write_outcome(
-    p: &mut PayloadWriter<'_>,
-    status: &str,
-    result: Option<&serde_json::Value>,
-    error: Option<&str>,
-    elapsed: std::time::Duration,
-) {
-    p.exact("status", status);
-    if let Some(result) = result {
-        p.json("result", result);
+/// How a run or a tool call ends, before its elapsed time is known.
+#[derive(Clone, Copy)]
+struct End<'a, S> {
+    status: S,
+    result: Option<&'a serde_json::Value>,
+    error: Option<&'a str>,
+}
+
+impl<'a, S: Copy> End<'a, S> {
+    /// The end a closing event asks for: `error` wins over `result`.
+    fn from_event(
+        ok: S,
+        failed: S,
+        result: Option<&'a serde_json::Value>,
+        error: Option<&'a str>,
+    ) -> Self {
+        End {
+            status: if error.is_some() { failed } else { ok },
+            result,
+            error,
+        }
     }
-    if let Some(error) = error {
-        p.text("error", error);
+
+    /// An end without a result: a drop, a panic, a cancellation.
+    fn without_result(status: S, error: &'a str) -> Self {
+        End {
+            status,
+            result: None,
+            error: Some(error),
+        }
     }
-    p.uint("execution_time_ms", elapsed.as_millis() as u64);
+
+    fn after(self, started: Instant) -> Outcome<'a, S> {
+        Outcome {
+            status: self.status,
+            result: self.result,
+            error: self.error,
+            elapsed: started.elapsed(),
+        }
+    }
 }
 
 impl Drop for Run {
@@ -609,7 +501,7 @@ impl Drop for Run {
         } else {
             (RunStatus::Failed, "the run ended without agent_completed")
         };
-        self.finish(status, None, Some(error));
+        self.core.terminate(End::without_result(status, error));
     }
 }
 
@@ -669,24 +561,21 @@ impl ToolCall<'_> {
         self.run
     }
 
+    /// Ends the call; `error` wins over `result` for the status.
     pub(crate) fn complete(mut self, event: tool_completed) -> ToolStatus {
-        let status = if event.error.is_some() {
-            ToolStatus::Error
-        } else {
-            ToolStatus::Success
-        };
-        self.finish(status, event.result.as_ref(), event.error.as_deref());
-        status
+        let end = End::from_event(
+            ToolStatus::Success,
+            ToolStatus::Error,
+            event.result.as_ref(),
+            event.error.as_deref(),
+        );
+        self.finish(end);
+        end.status
     }
 
-    fn finish(
-        &mut self,
-        status: ToolStatus,
-        result: Option<&serde_json::Value>,
-        error: Option<&str>,
-    ) {
+    fn finish(&mut self, end: End<'_, ToolStatus>) {
         if !std::mem::replace(&mut self.ended, true) {
-            self.run.core.close_tool(&self.id, status, result, error);
+            self.run.core.close_tool(&self.id, end);
         }
     }
 }
@@ -699,7 +588,7 @@ impl Drop for ToolCall<'_> {
             } else {
                 "the tool call ended without tool_completed"
             };
-            self.finish(ToolStatus::Cancelled, None, Some(error));
+            self.finish(End::without_result(ToolStatus::Cancelled, error));
         }
     }
 }
@@ -718,6 +607,7 @@ impl fmt::Debug for ToolCall<'_> {
 mod tests {
     use super::*;
     use crate::log::{LogLimits, QueueLimit};
+    use crate::wire::MAX_AGENT_NAME;
     use serde_json::{json, Value};
 
     const LIMIT: usize = crate::hub::MIN_EVENT_SIZE;
@@ -925,31 +815,6 @@ mod tests {
         assert_eq!(events[1]["payload"], json!({"reasoning": "short"}));
         for event in &events {
             assert_eq!(event["agent_name"].as_str().unwrap().len(), 256);
-        }
-    }
-
-    #[test]
-    fn the_head_counted_is_the_head_the_log_writes() {
-        let bridge = bridge(LIMIT);
-        let tail = br#","payload":{}}"#;
-        for _ in 0..12 {
-            let seq = bridge.log.append("agent_thinking", tail, 0);
-            let frame = bridge.log.attach(
-                Some(crate::log::Resume {
-                    since: seq - 1,
-                    epoch: None,
-                }),
-                QueueLimit {
-                    events: 1,
-                    bytes: usize::MAX,
-                },
-            );
-            let len = frame.replay[0].text.as_str().len();
-            let digits = seq.to_string().len();
-            assert_eq!(
-                len + 20 - digits,
-                wire::head_len("agent_thinking") + tail.len()
-            );
         }
     }
 
