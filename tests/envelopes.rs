@@ -447,10 +447,11 @@ async fn tricky_strings_round_trip() {
     let bridge = manager.bridge();
 
     let params = json!({ TRICKY: [TRICKY, {"nested": TRICKY}] });
+    let name = AgentName::new(TRICKY).expect("not blank");
     let run = emit!(
         bridge,
         agent_started {
-            agent_name: TRICKY,
+            agent_name: name,
             message: TRICKY
         }
     );

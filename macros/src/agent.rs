@@ -5,160 +5,136 @@
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
-use syn::parse::{Parse, ParseStream, Parser};
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, ReturnType, Token, Type};
+use syn::{FnArg, ItemFn, ReturnType, Signature, Type};
+
+use crate::args::{with_original, Args, Spec};
+
+const SPEC: Spec = Spec {
+    attribute: "#[agent]",
+    name_example: "researcher",
+    lifecycle: false,
+    timeout: true,
+};
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
-    let args = match Parser::parse2(Args::parse, args) {
+    let args = match Args::parse(&SPEC, args) {
         Ok(args) => args,
-        Err(err) => return with_original(err, item),
+        Err(error) => return with_original(error, item),
     };
     let func: ItemFn = match syn::parse2(item.clone()) {
         Ok(func) => func,
         Err(_) => {
-            let err = syn::Error::new_spanned(
+            let error = syn::Error::new_spanned(
                 &item,
                 format!("#[agent] goes on a handler function: `{SHAPE}`"),
             );
-            return with_original(err, item);
+            return with_original(error, item);
         }
     };
-    if let Err(err) = check(&func) {
+    match check(&args, &func).and_then(|()| timeout_millis(&args)) {
+        Ok(timeout) => generate(&args, timeout, func),
         // Re-emit the handler so its body still gets checked, and report
-        // only the signature problem.
-        let func = repair(func);
-        return with_original(err, quote!(#func));
-    }
-    generate(&args, func)
-}
-
-fn with_original(err: syn::Error, item: TokenStream) -> TokenStream {
-    let err = err.to_compile_error();
-    quote!(#item #err)
-}
-
-#[derive(Default)]
-struct Args {
-    name: Option<syn::LitStr>,
-    krate: Option<syn::Path>,
-    /// The run's time budget in milliseconds, from `timeout = "30s"`.
-    timeout: Option<u64>,
-}
-
-mod kw {
-    syn::custom_keyword!(name);
-    syn::custom_keyword!(timeout);
-}
-
-impl Parse for Args {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        let mut args = Args::default();
-        while !input.is_empty() {
-            let lookahead = input.lookahead1();
-            if lookahead.peek(kw::name) {
-                let key: kw::name = input.parse()?;
-                expect_value(input, key.span, "name = \"researcher\"")?;
-                if args.name.is_some() {
-                    return Err(syn::Error::new(key.span, "`name` is given twice"));
-                }
-                let lit: syn::LitStr = input.parse()?;
-                if let Some(why) = crate::names::invalid_wire_name(&lit.value()) {
-                    return Err(syn::Error::new(
-                        lit.span(),
-                        format!("`{}` cannot be an agent name: {why}", lit.value()),
-                    ));
-                }
-                args.name = Some(lit);
-            } else if lookahead.peek(kw::timeout) {
-                let key: kw::timeout = input.parse()?;
-                expect_value(input, key.span, "timeout = \"30s\"")?;
-                if args.timeout.is_some() {
-                    return Err(syn::Error::new(key.span, "`timeout` is given twice"));
-                }
-                let lit: syn::LitStr = input.parse().map_err(|e| {
-                    syn::Error::new(e.span(), "`timeout` takes a string: `timeout = \"30s\"`")
-                })?;
-                let millis = crate::duration::parse_millis(&lit.value())
-                    .map_err(|why| syn::Error::new(lit.span(), why))?;
-                args.timeout = Some(millis);
-            } else if lookahead.peek(Token![crate]) {
-                let key: Token![crate] = input.parse()?;
-                expect_value(input, key.span, "crate = ::agentwire")?;
-                if args.krate.is_some() {
-                    return Err(syn::Error::new(key.span, "`crate` is given twice"));
-                }
-                args.krate = Some(input.call(syn::Path::parse_mod_style)?);
-            } else {
-                let _ = lookahead;
-                let unknown: proc_macro2::TokenTree = input.parse()?;
-                return Err(syn::Error::new(
-                    unknown.span(),
-                    format!("unknown argument `{unknown}`: #[agent] accepts `name = \"..\"`, `timeout = \"30s\"` and `crate = path`"),
-                ));
-            }
-            if !input.is_empty() {
-                input.parse::<Token![,]>()?;
-            }
+        // only the first signature problem.
+        Err(error) => {
+            let func = repair(func);
+            with_original(error, quote!(#func))
         }
-        Ok(args)
     }
 }
 
 const SHAPE: &str = "async fn handler(run: &Run, message: UserMessage) -> Result<T, E>";
 
-fn check(func: &ItemFn) -> syn::Result<()> {
+/// The first mistake, in the order an author reads the signature.
+fn check(args: &Args, func: &ItemFn) -> syn::Result<()> {
+    check_name(args)?;
     let sig = &func.sig;
+    check_async(sig)?;
+    check_generics(sig)?;
+    check_run_param(sig)?;
+    check_message_param(sig)?;
+    check_return(sig)
+}
+
+/// The agent's name is what clients ask for in `user_message`.
+fn check_name(args: &Args) -> syn::Result<()> {
+    match &args.name {
+        Some(lit) => match crate::names::invalid_wire_name(&lit.value()) {
+            Some(why) => Err(syn::Error::new(
+                lit.span(),
+                format!("`{}` cannot be an agent name: {why}", lit.value()),
+            )),
+            None => Ok(()),
+        },
+        None => Ok(()),
+    }
+}
+
+/// `timeout = "30s"` in milliseconds: the run's budget.
+fn timeout_millis(args: &Args) -> syn::Result<Option<u64>> {
+    match &args.timeout {
+        Some(lit) => crate::duration::parse_millis(&lit.value())
+            .map(Some)
+            .map_err(|why| syn::Error::new(lit.span(), why)),
+        None => Ok(None),
+    }
+}
+
+fn check_async(sig: &Signature) -> syn::Result<()> {
     if sig.asyncness.is_none() {
         return Err(syn::Error::new(
             sig.fn_token.span,
             format!("#[agent] handlers are async: write `{SHAPE}`"),
         ));
     }
+    Ok(())
+}
+
+fn check_generics(sig: &Signature) -> syn::Result<()> {
     if !sig.generics.params.is_empty() {
         return Err(syn::Error::new_spanned(
             &sig.generics,
             "#[agent] handlers cannot be generic: one handler is one agent",
         ));
     }
-    let mut inputs = sig.inputs.iter();
-    match inputs.next() {
-        Some(FnArg::Receiver(r)) => {
-            return Err(syn::Error::new_spanned(
-                r,
-                format!("#[agent] goes on a free function, not a method: write `{SHAPE}`"),
-            ))
-        }
+    Ok(())
+}
+
+fn check_run_param(sig: &Signature) -> syn::Result<()> {
+    match sig.inputs.first() {
+        Some(FnArg::Receiver(r)) => Err(syn::Error::new_spanned(
+            r,
+            format!("#[agent] goes on a free function, not a method: write `{SHAPE}`"),
+        )),
         Some(FnArg::Typed(pat)) => match &*pat.ty {
             Type::Reference(r) if r.mutability.is_none() => {
-                if let Some(wrong) = last_ident(&r.elem).filter(|i| NOT_A_RUN.contains(&i.as_str())) {
-                    return Err(syn::Error::new_spanned(
+                match last_ident(&r.elem).filter(|i| NOT_A_RUN.contains(&i.as_str())) {
+                    Some(wrong) => Err(syn::Error::new_spanned(
                         r,
                         format!("the first parameter is the run, not `&{wrong}`: write `run: &Run`; #[agent] starts the run on the user's bridge and passes it in"),
-                    ));
+                    )),
+                    None => Ok(()),
                 }
             }
-            Type::Reference(r) => {
-                return Err(syn::Error::new_spanned(
-                    r,
-                    "the run is borrowed shared: write `run: &Run` (emitting needs no `&mut`)",
-                ))
-            }
-            other => {
-                return Err(syn::Error::new_spanned(
-                    other,
-                    "the first parameter is the borrowed run: write `run: &Run`; #[agent] owns the run and emits `agent_completed` when the handler returns",
-                ))
-            }
+            Type::Reference(r) => Err(syn::Error::new_spanned(
+                r,
+                "the run is borrowed shared: write `run: &Run` (emitting needs no `&mut`)",
+            )),
+            other => Err(syn::Error::new_spanned(
+                other,
+                "the first parameter is the borrowed run: write `run: &Run`; #[agent] owns the run and emits `agent_completed` when the handler returns",
+            )),
         },
-        None => {
-            return Err(syn::Error::new(
-                sig.paren_token.span.join(),
-                format!("#[agent] handlers take the run and the message: write `{SHAPE}`"),
-            ))
-        }
+        None => Err(syn::Error::new(
+            sig.paren_token.span.join(),
+            format!("#[agent] handlers take the run and the message: write `{SHAPE}`"),
+        )),
     }
-    match inputs.next() {
+}
+
+fn check_message_param(sig: &Signature) -> syn::Result<()> {
+    let mut rest = sig.inputs.iter().skip(1);
+    match rest.next() {
         Some(FnArg::Typed(pat)) if is_text(&pat.ty) => {
             return Err(syn::Error::new_spanned(
                 &pat.ty,
@@ -173,12 +149,16 @@ fn check(func: &ItemFn) -> syn::Result<()> {
             ))
         }
     }
-    if let Some(extra) = inputs.next() {
-        return Err(syn::Error::new_spanned(
+    match rest.next() {
+        Some(extra) => Err(syn::Error::new_spanned(
             extra,
             format!("#[agent] handlers take exactly two parameters: `{SHAPE}`"),
-        ));
+        )),
+        None => Ok(()),
     }
+}
+
+fn check_return(sig: &Signature) -> syn::Result<()> {
     let is_result = match &sig.output {
         ReturnType::Type(_, ty) => match &**ty {
             Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Result"),
@@ -186,14 +166,14 @@ fn check(func: &ItemFn) -> syn::Result<()> {
         },
         ReturnType::Default => false,
     };
-    if !is_result {
-        let msg = "#[agent] handlers return `Result<T, E>` (T: Serialize becomes the run's result, E: Display its error)";
-        return Err(match &sig.output {
-            ReturnType::Type(_, ty) => syn::Error::new_spanned(ty, msg),
-            ReturnType::Default => syn::Error::new(sig.ident.span(), msg),
-        });
+    if is_result {
+        return Ok(());
     }
-    Ok(())
+    let msg = "#[agent] handlers return `Result<T, E>` (T: Serialize becomes the run's result, E: Display its error)";
+    Err(match &sig.output {
+        ReturnType::Type(_, ty) => syn::Error::new_spanned(ty, msg),
+        ReturnType::Default => syn::Error::new(sig.ident.span(), msg),
+    })
 }
 
 /// Types a handler is sometimes written to take instead of the run.
@@ -222,23 +202,6 @@ fn is_text(ty: &Type) -> bool {
     matches!(last_ident(ty).as_deref(), Some("String" | "str"))
 }
 
-/// An argument key must be followed by `= value`.
-pub(crate) fn expect_value(
-    input: ParseStream,
-    key: proc_macro2::Span,
-    example: &str,
-) -> syn::Result<()> {
-    if input.peek(Token![=]) {
-        input.parse::<Token![=]>()?;
-        Ok(())
-    } else {
-        Err(syn::Error::new(
-            key,
-            format!("this argument takes a value: `{example}`"),
-        ))
-    }
-}
-
 /// A `run: &mut Run` is re-emitted as `&Run`, so that the body's `emit!`
 /// calls do not each repeat the signature error.
 fn repair(mut func: ItemFn) -> ItemFn {
@@ -250,11 +213,8 @@ fn repair(mut func: ItemFn) -> ItemFn {
     func
 }
 
-fn generate(args: &Args, func: ItemFn) -> TokenStream {
-    let krate = match &args.krate {
-        Some(path) => quote!(#path),
-        None => quote!(::agentwire),
-    };
+fn generate(args: &Args, timeout: Option<u64>, func: ItemFn) -> TokenStream {
+    let krate = args.krate();
     let ident = func.sig.ident.clone();
     let span = ident.span();
     let name = match &args.name {
@@ -288,7 +248,7 @@ fn generate(args: &Args, func: ItemFn) -> TokenStream {
     let message_arg = quote_spanned!(param_span(1)=> message);
     let call_krate = respan(krate.clone(), output_span);
     let call_name = syn::LitStr::new(&name, output_span);
-    let run_agent = match args.timeout {
+    let run_agent = match timeout {
         None => quote_spanned! {output_span=>
             #call_krate::__private::run_agent(bridge, #call_name, message, |run, message| {
                 ::std::boxed::Box::pin(#ident::__agentwire_handler(#run_arg, #message_arg))
@@ -458,6 +418,7 @@ mod tests {
         assert!(error("timeout = \"soon\"", OK).contains("not a duration"));
         assert!(error("timeout = 30", OK).contains("takes a string"));
         assert!(error("timeout = \"1s\", timeout = \"2s\"", OK).contains("given twice"));
+        assert!(error("timeout", OK).contains("takes a value: `timeout ="));
     }
 
     #[test]

@@ -1,5 +1,11 @@
-//! The vocabulary the macros check against: the five lifecycle events, their
-//! fields, and the names earlier designs used for them.
+//! The vocabulary the macros check against: the five lifecycle events,
+//! their fields, what each is emitted on, and the names earlier designs used
+//! for them. This table is the one source: `#[agent_event(__lifecycle)]`
+//! checks the structs in `agentwire::events` against it, and
+//! `__lifecycle_vocabulary!` hands it to the facade for its tests.
+
+use proc_macro2::TokenStream;
+use quote::quote;
 
 /// What an event is emitted on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,14 +20,33 @@ pub(crate) enum Target {
     OwnedRun,
 }
 
+impl Target {
+    /// Whether the dispatch function borrows the target (else consumes it).
+    pub(crate) fn borrows(self) -> bool {
+        matches!(self, Target::Bridge | Target::Run)
+    }
+}
+
+/// How `emit!` passes a field's value to the builder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// As written; the builder's `IntoField` converts it.
+    Value,
+    /// An agent name: a string literal, checked here, or an `AgentName`.
+    AgentName,
+}
+
 pub(crate) struct Field {
     pub(crate) name: &'static str,
     pub(crate) required: bool,
+    pub(crate) kind: Kind,
 }
 
 pub(crate) struct Lifecycle {
     pub(crate) name: &'static str,
     pub(crate) target: Target,
+    /// The `__private` function `emit!` calls.
+    pub(crate) dispatch: &'static str,
     pub(crate) fields: &'static [Field],
     /// The canonical call, as an author would write it.
     pub(crate) example: &'static str,
@@ -31,6 +56,7 @@ const fn req(name: &'static str) -> Field {
     Field {
         name,
         required: true,
+        kind: Kind::Value,
     }
 }
 
@@ -38,6 +64,7 @@ const fn opt(name: &'static str) -> Field {
     Field {
         name,
         required: false,
+        kind: Kind::Value,
     }
 }
 
@@ -45,12 +72,21 @@ pub(crate) const LIFECYCLE: &[Lifecycle] = &[
     Lifecycle {
         name: "agent_started",
         target: Target::Bridge,
-        fields: &[req("agent_name"), opt("message")],
+        dispatch: "start_run",
+        fields: &[
+            Field {
+                name: "agent_name",
+                required: true,
+                kind: Kind::AgentName,
+            },
+            opt("message"),
+        ],
         example: "let run = emit!(bridge, agent_started { agent_name: .. })",
     },
     Lifecycle {
         name: "agent_thinking",
         target: Target::Run,
+        dispatch: "think",
         fields: &[
             req("reasoning"),
             opt("step_number"),
@@ -61,22 +97,29 @@ pub(crate) const LIFECYCLE: &[Lifecycle] = &[
     Lifecycle {
         name: "tool_executing",
         target: Target::Run,
+        dispatch: "execute_tool",
         fields: &[req("tool_name"), opt("parameters")],
         example: "let call = emit!(run, tool_executing { tool_name: .., parameters: .. })",
     },
     Lifecycle {
         name: "tool_completed",
         target: Target::ToolCall,
+        dispatch: "complete_tool",
         fields: &[opt("result"), opt("error")],
         example: "emit!(call, tool_completed { result: .. })",
     },
     Lifecycle {
         name: "agent_completed",
         target: Target::OwnedRun,
+        dispatch: "complete_run",
         fields: &[opt("result"), opt("error")],
         example: "emit!(run, agent_completed { result: .. })",
     },
 ];
+
+/// Custom `#[agent_event]`s are emitted on a run through this `__private`
+/// function.
+pub(crate) const CUSTOM_DISPATCH: &str = "emit_custom";
 
 /// Wire types of the protocol itself; no event may take these names.
 pub(crate) const PROTOCOL_TYPES: &[&str] = &[
@@ -116,49 +159,6 @@ pub(crate) fn field_alias(event: &str, field: &str) -> Option<&'static str> {
     }
 }
 
-/// The closest candidate within a small edit distance, for "did you mean".
-pub(crate) fn did_you_mean<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(name, c), c))
-        .filter(|&(d, c)| d > 0 && d <= 2.max(c.len() / 4))
-        .min_by_key(|&(d, _)| d)
-        .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-/// `snake_case` of a Rust type name, for default wire names.
-pub(crate) fn snake_case(ident: &str) -> String {
-    let mut out = String::with_capacity(ident.len() + 4);
-    for (i, ch) in ident.chars().enumerate() {
-        if ch.is_ascii_uppercase() {
-            if i > 0 && !out.ends_with('_') {
-                out.push('_');
-            }
-            out.push(ch.to_ascii_lowercase());
-        } else {
-            out.push(ch);
-        }
-    }
-    out
-}
-
 /// Why `name` cannot be a wire event name, if it cannot.
 pub(crate) fn invalid_wire_name(name: &str) -> Option<&'static str> {
     let mut chars = name.chars();
@@ -178,6 +178,17 @@ pub(crate) fn invalid_wire_name(name: &str) -> Option<&'static str> {
     None
 }
 
+/// Why `name` cannot be an agent name given to `agent_started`, if it cannot.
+pub(crate) fn invalid_agent_name(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("it is empty")
+    } else if name.trim().is_empty() {
+        Some("it is only whitespace")
+    } else {
+        None
+    }
+}
+
 pub(crate) fn field_list(l: &Lifecycle) -> String {
     l.fields
         .iter()
@@ -192,23 +203,26 @@ pub(crate) fn field_list(l: &Lifecycle) -> String {
         .join(", ")
 }
 
+/// `__lifecycle_vocabulary!()`: the table as `&[(event, &[(field, required)])]`.
+pub(crate) fn vocabulary(input: TokenStream) -> TokenStream {
+    if !input.is_empty() {
+        return syn::Error::new_spanned(input, "`__lifecycle_vocabulary!` takes no input")
+            .to_compile_error();
+    }
+    let events = LIFECYCLE.iter().map(|l| {
+        let name = l.name;
+        let fields = l.fields.iter().map(|f| {
+            let (field, required) = (f.name, f.required);
+            quote!((#field, #required))
+        });
+        quote!((#name, &[#(#fields),*] as &[(&str, bool)]))
+    });
+    quote!(&[#(#events),*])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn suggests_near_misses_only() {
-        let names = LIFECYCLE.iter().map(|l| l.name);
-        assert_eq!(
-            did_you_mean("agent_thiking", names.clone()),
-            Some("agent_thinking")
-        );
-        assert_eq!(
-            did_you_mean("tool_complted", names.clone()),
-            Some("tool_completed")
-        );
-        assert_eq!(did_you_mean("progress_update", names), None);
-    }
 
     #[test]
     fn every_alias_leads_to_a_lifecycle_event() {
@@ -238,8 +252,29 @@ mod tests {
     }
 
     #[test]
-    fn snake_cases_type_names() {
-        assert_eq!(snake_case("ProgressUpdate"), "progress_update");
-        assert_eq!(snake_case("progress_update"), "progress_update");
+    fn agent_names_are_not_blank() {
+        assert_eq!(invalid_agent_name("researcher"), None);
+        assert_eq!(invalid_agent_name("Research Bot"), None);
+        assert!(invalid_agent_name("").is_some());
+        assert!(invalid_agent_name(" \t").is_some());
+    }
+
+    #[test]
+    fn every_example_uses_its_event_and_required_fields() {
+        for l in LIFECYCLE {
+            assert!(l.example.contains(&format!("{} {{", l.name)), "{}", l.name);
+            for f in l.fields.iter().filter(|f| f.required) {
+                assert!(l.example.contains(&format!("{}: ..", f.name)), "{}", f.name);
+            }
+        }
+    }
+
+    #[test]
+    fn the_vocabulary_lists_every_event() {
+        let out = vocabulary(TokenStream::new()).to_string();
+        for l in LIFECYCLE {
+            assert!(out.contains(&format!("\"{}\"", l.name)), "{out}");
+        }
+        assert!(out.contains("(\"agent_name\" , true)"), "{out}");
     }
 }

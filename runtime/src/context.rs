@@ -1,3 +1,6 @@
+use std::fmt;
+
+use crate::legacy::{NoBridgeInContext, NoManagerInContext};
 use crate::{RequestId, ThreadId, UserId};
 
 /// Who an agent is working for: the user, the thread, and optionally the
@@ -12,11 +15,18 @@ use crate::{RequestId, ThreadId, UserId};
 /// assert_eq!(ctx.user_id().as_str(), "alice");
 /// # Ok::<(), agentwire::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct UserExecutionContext {
     user: UserId,
     thread: ThreadId,
     request: Option<RequestId>,
+    /// The manager earlier designs kept here: zero-sized, and every method
+    /// called on it is a compile error naming `factory.create_manager(&ctx)`.
+    #[doc(hidden)]
+    pub websocket_manager: NoManagerInContext,
+    /// The bridge earlier designs kept here; see `websocket_manager`.
+    #[doc(hidden)]
+    pub websocket_bridge: NoBridgeInContext,
 }
 
 impl UserExecutionContext {
@@ -27,6 +37,8 @@ impl UserExecutionContext {
             user,
             thread,
             request: None,
+            websocket_manager: NoManagerInContext(()),
+            websocket_bridge: NoBridgeInContext(()),
         }
     }
 
@@ -49,6 +61,16 @@ impl UserExecutionContext {
     /// The request id, if one was attached.
     pub fn request_id(&self) -> Option<&RequestId> {
         self.request.as_ref()
+    }
+}
+
+impl fmt::Debug for UserExecutionContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserExecutionContext")
+            .field("user", &self.user)
+            .field("thread", &self.thread)
+            .field("request", &self.request)
+            .finish()
     }
 }
 

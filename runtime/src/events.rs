@@ -49,6 +49,8 @@ use crate::agent_event;
 pub struct agent_started {
     /// The agent's name, sent as the envelope's `agent_name` of every event
     /// of the run; at most 256 bytes of it (see [the size limit](self#the-size-limit)).
+    /// `emit!` takes a string literal, checked at compile time, or an
+    /// [`AgentName`](crate::AgentName): never an empty or blank name.
     pub agent_name: String,
     /// An optional message shown when the run starts.
     pub message: Option<String>,
@@ -97,3 +99,10 @@ pub struct agent_completed {
     /// Why the run failed; makes the status `failed`.
     pub error: Option<String>,
 }
+
+/// The lifecycle table `emit!` checks against, as
+/// `(event, &[(field, required)])`: what the structs above are checked
+/// against when they are declared, and what the README's payload table is
+/// tested against.
+#[doc(hidden)]
+pub const __VOCABULARY: &[(&str, &[(&str, bool)])] = agentwire_macros::__lifecycle_vocabulary!();

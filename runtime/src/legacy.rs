@@ -1,5 +1,7 @@
 //! Tombstones of the call shapes of earlier designs: each fails to compile
-//! with a message that names the replacement.
+//! with a message that names the replacement. `shapes!` declares one
+//! diagnostic trait per message; `tombstones!` stamps out the functions,
+//! one table row each.
 //!
 //! Every tombstone is bounded by `for<'a> Removed: Shape`, a bound that
 //! never holds: the higher-ranked form keeps rustc from rejecting it at the
@@ -11,8 +13,10 @@
 //! adds no second error.
 #![allow(missing_docs, clippy::new_ret_no_self, clippy::should_implement_trait)]
 
-use crate::WebSocketManagerFactory;
-use crate::{AgentBridge, Hub, Run, ToolCall, UserExecutionContext, UserWebSocketManager};
+use crate::{
+    AgentBridge, Hub, Run, ToolCall, UserExecutionContext, UserWebSocketManager,
+    WebSocketManagerFactory,
+};
 
 /// The `Self` of every tombstone bound; implements none of them.
 #[doc(hidden)]
@@ -155,505 +159,214 @@ shapes! {
         "`send_to_user(..)` was removed: a bridge emits to its own user only: write `factory.create_manager(&ctx).await?.bridge()` with that user's `ctx`",
         "there is no routing by user id",
         "nothing can address another user's connections; `ctx = UserExecutionContext::new(user, thread)` names the user";
+    ContextManagerField:
+        "`ctx.websocket_manager` was removed: `UserExecutionContext` carries no manager: write `factory.create_manager(&ctx).await?`",
+        "the context only names the user and thread",
+        "emit through the manager's bridge: `let bridge = manager.bridge();` then the event's `emit!` form, e.g. `let run = emit!(bridge, agent_started {{ agent_name: .. }});`";
+    ContextBridgeField:
+        "`ctx.websocket_bridge` was removed: `UserExecutionContext` carries no bridge: write `factory.create_manager(&ctx).await?.bridge()`",
+        "the context only names the user and thread",
+        "then the event's `emit!` form, e.g. `let run = emit!(bridge, agent_started {{ agent_name: .. }});`";
+    BridgeEventAsValue:
+        "on an `AgentBridge`, `emit!` starts a run: write `let run = emit!(bridge, agent_started {{ agent_name: .. }});`",
+        "an `AgentBridge` takes `agent_started {{ agent_name: .., message: .. }}`",
+        "the event is written by name with its fields, so both are checked at compile time; `message` may be left out";
+    RunEventAsValue:
+        "on a `Run`, `emit!` takes `emit!(run, agent_thinking {{ reasoning: .. }})`, `let call = emit!(run, tool_executing {{ tool_name: .., parameters: .. }})` or `emit!(run, agent_completed {{ result: .. }})`",
+        "a `Run` takes `agent_thinking`, `tool_executing`, `agent_completed` or a custom event",
+        "the event is written by name with its fields, so both are checked at compile time; a custom event declared with `#[agent_event]` too: `emit!(run, progress_update {{ percent: .. }})`";
+    ToolCallEventAsValue:
+        "on a `ToolCall`, `emit!` closes the call: write `emit!(call, tool_completed {{ result: .. }});`",
+        "a `ToolCall` takes `tool_completed {{ result: .., error: .. }}`",
+        "the event is written by name with its fields, so both are checked at compile time; a failed call is `tool_completed {{ error: .. }}`";
+    NotAnEmitTarget:
+        "`emit!` emits on a bridge, a run or a tool call, and this is none of them; the event is written by name with its fields",
+        "expected an `AgentBridge`, a `Run` or a `ToolCall`",
+        "`let run = emit!(bridge, agent_started {{ agent_name: .. }})`, `emit!(run, agent_thinking {{ reasoning: .. }})`, `let call = emit!(run, tool_executing {{ tool_name: .. }})`, `emit!(call, tool_completed {{ result: .. }})`, `emit!(run, agent_completed {{ result: .. }})`; the bridge comes from `factory.create_manager(&ctx).await?.bridge()`";
 }
 
-// Free functions of earlier designs. Each takes any arguments and returns
-// whatever the caller expects, so that the bound is the only error.
+/// Stamps out tombstones from rows: `fn name(A, B) => Shape;` is a free
+/// function, `impl [Type, ..] { fn name(&self, A) => Shape; }` methods
+/// (the same rows on several types), and `impl [Type => Shape, ..] { fn
+/// name(&self, A); }` rows whose shape depends on the type. Each takes any
+/// arguments and returns whatever the caller expects, so that the bound is
+/// the only error.
+macro_rules! tombstones {
+    () => {};
+    (fn $name:ident $args:tt => $shape:ident; $($rest:tt)*) => {
+        tombstones!(@fn $name $args $shape);
+        tombstones!($($rest)*);
+    };
+    (impl [$($ty:ty => $shape:ident),+] $rows:tt $($rest:tt)*) => {
+        $(impl $ty { tombstones!(@rows_of $shape $rows); })+
+        tombstones!($($rest)*);
+    };
+    (impl [$($ty:ty),+] $rows:tt $($rest:tt)*) => {
+        $(impl $ty { tombstones!(@rows $rows); })+
+        tombstones!($($rest)*);
+    };
+    (@rows { $(fn $name:ident $args:tt => $shape:ident;)* }) => {
+        $(tombstones!(@fn $name $args $shape);)*
+    };
+    (@rows_of $shape:ident { $(fn $name:ident $args:tt;)* }) => {
+        $(tombstones!(@fn $name $args $shape);)*
+    };
+    (@fn $name:ident (&self $(, $arg:ident)*) $shape:ident) => {
+        #[doc(hidden)]
+        pub fn $name<$($arg,)* T>(&self $(, _: $arg)*) -> T
+        where
+            for<'a> Removed: $shape,
+        {
+            unreachable!()
+        }
+    };
+    (@fn $name:ident ($($arg:ident),*) $shape:ident) => {
+        #[doc(hidden)]
+        pub fn $name<$($arg,)* T>($(_: $arg),*) -> T
+        where
+            for<'a> Removed: $shape,
+        {
+            unreachable!()
+        }
+    };
+}
 
+tombstones! {
+    fn get_websocket_manager_factory() => GetWebsocketManagerFactory;
+    fn get_websocket_manager(C) => GetWebsocketManager;
+    fn get_websocket_manager_async(C) => GetWebsocketManagerAsync;
+    fn create_websocket_manager(C) => CreateWebsocketManager;
+    fn create_websocket_manager_sync(C) => CreateWebsocketManagerSync;
+    fn get_agent_websocket_bridge() => GetAgentWebsocketBridge;
+    fn create_agent_websocket_bridge(M) => CreateAgentWebsocketBridge;
+    fn _emit_websocket_event(E, D) => EmitWebsocketEvent;
+    fn send_to_thread(I, M) => SendToThread;
+    fn send_to_user(I, M) => SendToUser;
+
+    impl [WebSocketManagerFactory] {
+        fn new() => FactoryConstructor;
+        fn default() => FactoryConstructor;
+        fn get_manager(&self, C) => FactoryGetManager;
+    }
+    impl [UserWebSocketManager] {
+        fn new(C) => ManagerConstructor;
+        fn default() => ManagerConstructor;
+        fn send_tool_executing(&self, R, A, N, P) => SendToolExecuting;
+    }
+    impl [AgentBridge] {
+        fn new(M) => BridgeConstructor;
+        fn default() => BridgeConstructor;
+    }
+    impl [Run] {
+        fn new(B) => RunConstructor;
+        fn default() => RunConstructor;
+    }
+    impl [ToolCall<'_>] {
+        fn new(R) => ToolCallConstructor;
+    }
+    impl [UserExecutionContext] {
+        fn websocket_manager(&self) => ContextWebsocketManager;
+        fn websocket_bridge(&self) => ContextWebsocketBridge;
+    }
+    impl [UserWebSocketManager, AgentBridge, Run] {
+        fn send_event(&self, E, D) => SendEvent;
+        fn emit_agent_event(&self, E, D) => EmitAgentEvent;
+    }
+    impl [UserWebSocketManager, AgentBridge, Hub] {
+        fn send_to_thread(&self, I, M) => SendToThread;
+        fn send_to_user(&self, I, M) => SendToUser;
+    }
+    // The emitter family, on the bridge and on the run.
+    impl [AgentBridge, Run] {
+        fn notify_agent_started(&self, R, A) => NotifyAgentStarted;
+        fn send_agent_started(&self, R, A) => SendAgentStarted;
+        fn notify_agent_thinking(&self, R, A, M) => NotifyAgentThinking;
+        fn send_agent_thinking(&self, R, A, M) => SendAgentThinking;
+        fn notify_tool_executing(&self, R, A, N, P) => NotifyToolExecuting;
+        fn send_tool_executing(&self, R, A, N, P) => SendToolExecuting;
+        fn notify_tool_completed(&self, R, A, N, V) => NotifyToolCompleted;
+        fn send_tool_completed(&self, R, A, N, V) => SendToolCompleted;
+        fn notify_agent_completed(&self, R, A, V) => NotifyAgentCompleted;
+        fn send_agent_completed(&self, R, A, V) => SendAgentCompleted;
+    }
+    // `ctx.websocket_manager.send_event(..)`: the context's removed
+    // attributes, written as fields (see `NoManagerInContext`).
+    impl [NoManagerInContext => ContextManagerField, NoBridgeInContext => ContextBridgeField] {
+        fn send_event(&self, E, D);
+        fn emit_agent_event(&self, E, D);
+        fn bridge(&self);
+        fn send_to_thread(&self, I, M);
+        fn send_to_user(&self, I, M);
+        fn notify_agent_started(&self, R, A);
+        fn send_agent_started(&self, R, A);
+        fn notify_agent_thinking(&self, R, A, M);
+        fn send_agent_thinking(&self, R, A, M);
+        fn notify_tool_executing(&self, R, A, N, P);
+        fn send_tool_executing(&self, R, A, N, P);
+        fn notify_tool_completed(&self, R, A, N, V);
+        fn send_tool_completed(&self, R, A, N, V);
+        fn notify_agent_completed(&self, R, A, V);
+        fn send_agent_completed(&self, R, A, V);
+    }
+    // `emit!(target, "agent_started", data)` and every other event given as
+    // a value: `emit!` asks the target, and the message names its events.
+    impl [AgentBridge => BridgeEventAsValue, Run => RunEventAsValue, ToolCall<'_> => ToolCallEventAsValue] {
+        fn __agentwire_events_of_target(&self, E);
+    }
+    impl [UnifiedWebSocketManager] {
+        fn new() => UnifiedManager;
+        fn create_for_user(C) => UnifiedManager;
+    }
+    impl [WebSocketBridgeFactory] {
+        fn new() => BridgeFactory;
+        fn create_user_emitter(C) => BridgeFactory;
+    }
+}
+
+/// What `emit!` asks of a target it does not know, when the event was given
+/// as a value; the bridge, the run and the tool call answer with inherent
+/// methods of the same name, which take precedence.
 #[doc(hidden)]
-pub fn get_websocket_manager_factory<T>() -> T
-where
-    for<'a> Removed: GetWebsocketManagerFactory,
-{
-    unreachable!()
+pub trait EmitTarget {
+    #[doc(hidden)]
+    fn __agentwire_events_of_target<E, T>(&self, _: E) -> T
+    where
+        for<'a> Removed: NotAnEmitTarget,
+    {
+        unreachable!()
+    }
 }
 
+impl<X: ?Sized> EmitTarget for X {}
+
+/// `ctx.websocket_manager` of earlier designs, kept as a zero-sized field
+/// of [`UserExecutionContext`] so that every method called on it is a
+/// tombstone naming the factory. It has no public constructor.
 #[doc(hidden)]
-pub fn get_websocket_manager<C, T>(_: C) -> T
-where
-    for<'a> Removed: GetWebsocketManager,
-{
-    unreachable!()
-}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NoManagerInContext(pub(crate) ());
 
+/// `ctx.websocket_bridge` of earlier designs; see [`NoManagerInContext`].
 #[doc(hidden)]
-pub fn get_websocket_manager_async<C, T>(_: C) -> T
-where
-    for<'a> Removed: GetWebsocketManagerAsync,
-{
-    unreachable!()
-}
-
-#[doc(hidden)]
-pub fn create_websocket_manager<C, T>(_: C) -> T
-where
-    for<'a> Removed: CreateWebsocketManager,
-{
-    unreachable!()
-}
-
-#[doc(hidden)]
-pub fn create_websocket_manager_sync<C, T>(_: C) -> T
-where
-    for<'a> Removed: CreateWebsocketManagerSync,
-{
-    unreachable!()
-}
-
-#[doc(hidden)]
-pub fn get_agent_websocket_bridge<T>() -> T
-where
-    for<'a> Removed: GetAgentWebsocketBridge,
-{
-    unreachable!()
-}
-
-#[doc(hidden)]
-pub fn create_agent_websocket_bridge<M, T>(_: M) -> T
-where
-    for<'a> Removed: CreateAgentWebsocketBridge,
-{
-    unreachable!()
-}
-
-#[doc(hidden)]
-pub fn _emit_websocket_event<E, D, T>(_: E, _: D) -> T
-where
-    for<'a> Removed: EmitWebsocketEvent,
-{
-    unreachable!()
-}
-
-#[doc(hidden)]
-pub fn send_to_thread<I, M, T>(_: I, _: M) -> T
-where
-    for<'a> Removed: SendToThread,
-{
-    unreachable!()
-}
-
-#[doc(hidden)]
-pub fn send_to_user<I, M, T>(_: I, _: M) -> T
-where
-    for<'a> Removed: SendToUser,
-{
-    unreachable!()
-}
-
-impl WebSocketManagerFactory {
-    #[doc(hidden)]
-    pub fn new<T>() -> T
-    where
-        for<'a> Removed: FactoryConstructor,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn default<T>() -> T
-    where
-        for<'a> Removed: FactoryConstructor,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn get_manager<C, T>(&self, _: C) -> T
-    where
-        for<'a> Removed: FactoryGetManager,
-    {
-        unreachable!()
-    }
-}
-
-impl UserWebSocketManager {
-    #[doc(hidden)]
-    pub fn new<C, T>(_: C) -> T
-    where
-        for<'a> Removed: ManagerConstructor,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn default<T>() -> T
-    where
-        for<'a> Removed: ManagerConstructor,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn send_event<E, D, T>(&self, _: E, _: D) -> T
-    where
-        for<'a> Removed: SendEvent,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn emit_agent_event<E, D, T>(&self, _: E, _: D) -> T
-    where
-        for<'a> Removed: EmitAgentEvent,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn send_tool_executing<R, A, N, P, T>(&self, _: R, _: A, _: N, _: P) -> T
-    where
-        for<'a> Removed: SendToolExecuting,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn send_to_thread<I, M, T>(&self, _: I, _: M) -> T
-    where
-        for<'a> Removed: SendToThread,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn send_to_user<I, M, T>(&self, _: I, _: M) -> T
-    where
-        for<'a> Removed: SendToUser,
-    {
-        unreachable!()
-    }
-}
-
-impl AgentBridge {
-    #[doc(hidden)]
-    pub fn new<M, T>(_: M) -> T
-    where
-        for<'a> Removed: BridgeConstructor,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn default<T>() -> T
-    where
-        for<'a> Removed: BridgeConstructor,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn send_event<E, D, T>(&self, _: E, _: D) -> T
-    where
-        for<'a> Removed: SendEvent,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn emit_agent_event<E, D, T>(&self, _: E, _: D) -> T
-    where
-        for<'a> Removed: EmitAgentEvent,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn notify_agent_started<R, A, T>(&self, _: R, _: A) -> T
-    where
-        for<'a> Removed: NotifyAgentStarted,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn send_agent_started<R, A, T>(&self, _: R, _: A) -> T
-    where
-        for<'a> Removed: SendAgentStarted,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn notify_agent_thinking<R, A, M, T>(&self, _: R, _: A, _: M) -> T
-    where
-        for<'a> Removed: NotifyAgentThinking,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn send_agent_thinking<R, A, M, T>(&self, _: R, _: A, _: M) -> T
-    where
-        for<'a> Removed: SendAgentThinking,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn notify_tool_executing<R, A, N, P, T>(&self, _: R, _: A, _: N, _: P) -> T
-    where
-        for<'a> Removed: NotifyToolExecuting,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn send_tool_executing<R, A, N, P, T>(&self, _: R, _: A, _: N, _: P) -> T
-    where
-        for<'a> Removed: SendToolExecuting,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn notify_tool_completed<R, A, N, V, T>(&self, _: R, _: A, _: N, _: V) -> T
-    where
-        for<'a> Removed: NotifyToolCompleted,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn send_tool_completed<R, A, N, V, T>(&self, _: R, _: A, _: N, _: V) -> T
-    where
-        for<'a> Removed: SendToolCompleted,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn notify_agent_completed<R, A, V, T>(&self, _: R, _: A, _: V) -> T
-    where
-        for<'a> Removed: NotifyAgentCompleted,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn send_agent_completed<R, A, V, T>(&self, _: R, _: A, _: V) -> T
-    where
-        for<'a> Removed: SendAgentCompleted,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn send_to_thread<I, M, T>(&self, _: I, _: M) -> T
-    where
-        for<'a> Removed: SendToThread,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn send_to_user<I, M, T>(&self, _: I, _: M) -> T
-    where
-        for<'a> Removed: SendToUser,
-    {
-        unreachable!()
-    }
-}
-
-impl Run {
-    #[doc(hidden)]
-    pub fn new<B, T>(_: B) -> T
-    where
-        for<'a> Removed: RunConstructor,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn default<T>() -> T
-    where
-        for<'a> Removed: RunConstructor,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn send_event<E, D, T>(&self, _: E, _: D) -> T
-    where
-        for<'a> Removed: SendEvent,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn emit_agent_event<E, D, T>(&self, _: E, _: D) -> T
-    where
-        for<'a> Removed: EmitAgentEvent,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn notify_agent_started<R, A, T>(&self, _: R, _: A) -> T
-    where
-        for<'a> Removed: NotifyAgentStarted,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn send_agent_started<R, A, T>(&self, _: R, _: A) -> T
-    where
-        for<'a> Removed: SendAgentStarted,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn notify_agent_thinking<R, A, M, T>(&self, _: R, _: A, _: M) -> T
-    where
-        for<'a> Removed: NotifyAgentThinking,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn send_agent_thinking<R, A, M, T>(&self, _: R, _: A, _: M) -> T
-    where
-        for<'a> Removed: SendAgentThinking,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn notify_tool_executing<R, A, N, P, T>(&self, _: R, _: A, _: N, _: P) -> T
-    where
-        for<'a> Removed: NotifyToolExecuting,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn send_tool_executing<R, A, N, P, T>(&self, _: R, _: A, _: N, _: P) -> T
-    where
-        for<'a> Removed: SendToolExecuting,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn notify_tool_completed<R, A, N, V, T>(&self, _: R, _: A, _: N, _: V) -> T
-    where
-        for<'a> Removed: NotifyToolCompleted,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn send_tool_completed<R, A, N, V, T>(&self, _: R, _: A, _: N, _: V) -> T
-    where
-        for<'a> Removed: SendToolCompleted,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn notify_agent_completed<R, A, V, T>(&self, _: R, _: A, _: V) -> T
-    where
-        for<'a> Removed: NotifyAgentCompleted,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn send_agent_completed<R, A, V, T>(&self, _: R, _: A, _: V) -> T
-    where
-        for<'a> Removed: SendAgentCompleted,
-    {
-        unreachable!()
-    }
-}
-
-impl ToolCall<'_> {
-    #[doc(hidden)]
-    pub fn new<R, T>(_: R) -> T
-    where
-        for<'a> Removed: ToolCallConstructor,
-    {
-        unreachable!()
-    }
-}
-
-impl UserExecutionContext {
-    #[doc(hidden)]
-    pub fn websocket_manager<T>(&self) -> T
-    where
-        for<'a> Removed: ContextWebsocketManager,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn websocket_bridge<T>(&self) -> T
-    where
-        for<'a> Removed: ContextWebsocketBridge,
-    {
-        unreachable!()
-    }
-}
-
-impl Hub {
-    #[doc(hidden)]
-    pub fn send_to_thread<I, M, T>(&self, _: I, _: M) -> T
-    where
-        for<'a> Removed: SendToThread,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn send_to_user<I, M, T>(&self, _: I, _: M) -> T
-    where
-        for<'a> Removed: SendToUser,
-    {
-        unreachable!()
-    }
-}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NoBridgeInContext(pub(crate) ());
 
 /// The shared manager of earlier designs. It has no values.
 #[doc(hidden)]
 pub enum UnifiedWebSocketManager {}
 
-impl UnifiedWebSocketManager {
-    #[doc(hidden)]
-    pub fn new<T>() -> T
-    where
-        for<'a> Removed: UnifiedManager,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn create_for_user<C, T>(_: C) -> T
-    where
-        for<'a> Removed: UnifiedManager,
-    {
-        unreachable!()
-    }
-}
-
 /// The emitter factory of earlier designs. It has no values.
 #[doc(hidden)]
 pub enum WebSocketBridgeFactory {}
 
-impl WebSocketBridgeFactory {
-    #[doc(hidden)]
-    pub fn new<T>() -> T
-    where
-        for<'a> Removed: BridgeFactory,
-    {
-        unreachable!()
-    }
-
-    #[doc(hidden)]
-    pub fn create_user_emitter<C, T>(_: C) -> T
-    where
-        for<'a> Removed: BridgeFactory,
-    {
-        unreachable!()
-    }
+/// What the crate root and the prelude re-export: the callables of earlier
+/// designs, so that code written against them gets the message naming the
+/// replacement rather than "not found". The traits stay in this module.
+pub mod callables {
+    pub use super::{
+        _emit_websocket_event, create_agent_websocket_bridge, create_websocket_manager,
+        create_websocket_manager_sync, get_agent_websocket_bridge, get_websocket_manager,
+        get_websocket_manager_async, get_websocket_manager_factory, send_to_thread, send_to_user,
+        UnifiedWebSocketManager, WebSocketBridgeFactory,
+    };
 }

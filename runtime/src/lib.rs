@@ -61,6 +61,7 @@
 extern crate self as agentwire;
 
 mod agent;
+mod agent_name;
 mod bridge;
 mod builder;
 mod context;
@@ -83,6 +84,7 @@ mod wire;
 pub mod __private;
 
 pub use agent::{Agent, AgentError, RunOutcome};
+pub use agent_name::AgentName;
 pub use bridge::AgentBridge;
 pub use context::{UserExecutionContext, UserMessage};
 pub use error::Error;
@@ -90,8 +92,7 @@ pub use factory::{UserWebSocketManager, WebSocketManagerFactory};
 pub use hub::{Hub, HubBuilder};
 pub use id::{ConnectionId, RequestId, RunId, ThreadId, ToolCallId, UserId, MAX_ID_LEN};
 #[doc(hidden)]
-#[allow(unused_imports)]
-pub use legacy::*;
+pub use legacy::callables::*;
 pub use log::{RecvError, Subscription, WireEvent};
 pub use run::{Run, ToolCall};
 pub use wire::{RunStatus, ToolStatus};
@@ -164,8 +165,11 @@ pub use agentwire_macros::agent;
 /// | `agent_completed { result?, error? }` | [`Run`] (consumed) | `()` |
 /// | a custom [`#[agent_event]`](agent_event) | [`Run`] | `Result<(), Error>` |
 ///
-/// Names are checked at compile time; a misspelt or legacy name is a
-/// compile error that says what to write. Shorthand `{ reasoning }` works as
+/// Names are checked at compile time; a misspelt or legacy name, or an
+/// event given as a string or a value (`emit!(bridge, "agent_started",
+/// data)`), is a compile error that says what to write. `agent_name` is a
+/// string literal, checked at compile time (a blank one does not compile),
+/// or an [`AgentName`] validated at run time with `AgentName::new(name)?`. Shorthand `{ reasoning }` works as
 /// in struct literals. Lifecycle events over the hub's size limit are cut
 /// to fit, custom ones refused: see [the size limit](events#the-size-limit).
 ///
@@ -192,14 +196,13 @@ macro_rules! emit {
 /// Everything needed to emit: `use agentwire::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        agent, agent_event, emit, Agent, AgentBridge, AgentError, Hub, Run, RunStatus, ThreadId,
-        ToolCall, ToolStatus, UserExecutionContext, UserId, UserMessage, UserWebSocketManager,
-        WebSocketManagerFactory,
+        agent, agent_event, emit, Agent, AgentBridge, AgentError, AgentName, Hub, Run, RunStatus,
+        ThreadId, ToolCall, ToolStatus, UserExecutionContext, UserId, UserMessage,
+        UserWebSocketManager, WebSocketManagerFactory,
     };
 
-    // The removed call shapes, so that code written against earlier designs
+    // The removed callables, so that code written against earlier designs
     // gets the message naming the replacement rather than "not found".
     #[doc(hidden)]
-    #[allow(unused_imports)]
-    pub use crate::legacy::*;
+    pub use crate::legacy::callables::*;
 }

@@ -20,6 +20,7 @@ pub use crate::target::{BridgeTarget, OpenToolCall, OwnedRun, RunTarget};
 use crate::events::{
     agent_completed, agent_started, agent_thinking, tool_completed, tool_executing,
 };
+pub use crate::legacy::EmitTarget;
 use crate::{Error, Run, ToolCall};
 
 /// `emit!(bridge, agent_started { .. })`.

@@ -1,4 +1,4 @@
-// DESIGN.md's canonical usage, exactly as written there.
+// The README's canonical usage compiles exactly as written.
 use agentwire::prelude::*;
 use serde_json::json;
 

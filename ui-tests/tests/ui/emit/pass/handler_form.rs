@@ -1,4 +1,4 @@
-// DESIGN.md's handler form, exactly as written there.
+// The README's handler form compiles exactly as written.
 use agentwire::prelude::*;
 use serde_json::json;
 

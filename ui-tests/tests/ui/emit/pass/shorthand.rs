@@ -1,10 +1,11 @@
 // Every emit! shorthand: field init shorthand, trailing commas, optional
-// fields left out or given, borrowed and owned text, `&run` and `run`.
+// fields left out or given, borrowed and owned text, `&run` and `run`, and an
+// agent name validated at run time.
 use agentwire::prelude::*;
 use serde_json::json;
 
 fn shorthand(bridge: AgentBridge) {
-    let agent_name = String::from("researcher");
+    let agent_name = AgentName::new(String::from("researcher")).unwrap();
     let run = emit!(bridge, agent_started { agent_name });
     let run2 = emit!(&bridge, agent_started { agent_name: "second", message: "on it", },);
 

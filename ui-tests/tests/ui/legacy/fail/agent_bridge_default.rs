@@ -1,4 +1,4 @@
-// Item 5: a bridge from `AgentBridge::default()`.
+// Removed in favour of one typed path, so it must not compile: a bridge from `AgentBridge::default()`.
 use agentwire::prelude::*;
 
 fn main() {

@@ -1,4 +1,4 @@
-// Item 5: constructing a bridge directly.
+// Removed in favour of one typed path, so it must not compile: constructing a bridge directly.
 use agentwire::prelude::*;
 
 fn connect(manager: &UserWebSocketManager) {

@@ -1,4 +1,4 @@
-// Item 7: a string-typed event name on the bridge.
+// Removed in favour of one typed path, so it must not compile: a string-typed event name on the bridge.
 use agentwire::prelude::*;
 use serde_json::json;
 

@@ -1,4 +1,4 @@
-// Item 13: the emitter factory of earlier designs.
+// Removed in favour of one typed path, so it must not compile: the emitter factory of earlier designs.
 use agentwire::prelude::*;
 use agentwire::WebSocketBridgeFactory;
 

@@ -1,4 +1,4 @@
-// Item 6: the context's bridge of earlier designs.
+// Removed in favour of one typed path, so it must not compile: the context's bridge of earlier designs.
 use agentwire::prelude::*;
 use serde_json::json;
 

@@ -1,4 +1,5 @@
-// Item 6: emitting through the context's manager, written as a field.
+// The context's removed manager, written as a field, is a tombstone whose
+// message names the factory rather than rustc's "method, not a field".
 use agentwire::prelude::*;
 use serde_json::json;
 

@@ -1,4 +1,4 @@
-// Item 6: emitting through the context's manager, written as a method.
+// Removed in favour of one typed path, so it must not compile: emitting through the context's manager, written as a method.
 use agentwire::prelude::*;
 use serde_json::json;
 

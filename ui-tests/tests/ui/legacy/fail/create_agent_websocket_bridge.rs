@@ -1,4 +1,4 @@
-// Item 13: a bridge made from a manager without a user context.
+// Removed in favour of one typed path, so it must not compile: a bridge made from a manager without a user context.
 use agentwire::create_agent_websocket_bridge;
 use agentwire::prelude::*;
 

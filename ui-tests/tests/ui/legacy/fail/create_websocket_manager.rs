@@ -1,4 +1,4 @@
-// Item 3: an async manager accessor of earlier designs.
+// Removed in favour of one typed path, so it must not compile: an async manager accessor of earlier designs.
 use agentwire::create_websocket_manager;
 use agentwire::prelude::*;
 

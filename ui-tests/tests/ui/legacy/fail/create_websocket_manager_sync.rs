@@ -1,4 +1,4 @@
-// Item 3: a sync manager accessor of earlier designs.
+// Removed in favour of one typed path, so it must not compile: a sync manager accessor of earlier designs.
 use agentwire::create_websocket_manager_sync;
 use agentwire::prelude::*;
 

@@ -1,4 +1,4 @@
-// Item 9: a string event name inside `emit!`.
+// Removed in favour of one typed path, so it must not compile: a string event name inside `emit!`.
 use agentwire::prelude::*;
 use serde_json::json;
 

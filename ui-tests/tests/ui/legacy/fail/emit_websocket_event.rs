@@ -1,4 +1,4 @@
-// Item 8: the private emitter helper of earlier agents.
+// Removed in favour of one typed path, so it must not compile: the private emitter helper of earlier agents.
 use agentwire::_emit_websocket_event;
 use serde_json::json;
 

@@ -1,4 +1,4 @@
-// Item 10: `agent_response`, an event name of earlier designs.
+// Removed in favour of one typed path, so it must not compile: `agent_response`, an event name of earlier designs.
 use agentwire::prelude::*;
 use serde_json::json;
 

@@ -1,4 +1,4 @@
-// Item 10: `tool_execute`, an event name of earlier designs.
+// Removed in favour of one typed path, so it must not compile: `tool_execute`, an event name of earlier designs.
 use agentwire::prelude::*;
 
 fn step(run: Run) {

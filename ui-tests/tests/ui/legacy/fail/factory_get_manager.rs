@@ -1,4 +1,4 @@
-// Item 4: the sync variant of the factory.
+// Removed in favour of one typed path, so it must not compile: the sync variant of the factory.
 use agentwire::prelude::*;
 
 fn connect(factory: &WebSocketManagerFactory, ctx: &UserExecutionContext) {

@@ -1,4 +1,4 @@
-// Item 11: `results`, a field name of earlier designs.
+// Removed in favour of one typed path, so it must not compile: `results`, a field name of earlier designs.
 use agentwire::prelude::*;
 use serde_json::json;
 

@@ -1,4 +1,4 @@
-// Item 11: `thought`, a field name of earlier designs.
+// Removed in favour of one typed path, so it must not compile: `thought`, a field name of earlier designs.
 use agentwire::prelude::*;
 
 fn step(run: &Run) {

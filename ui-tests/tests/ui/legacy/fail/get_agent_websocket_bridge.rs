@@ -1,4 +1,4 @@
-// Item 13: the singleton bridge.
+// Removed in favour of one typed path, so it must not compile: the singleton bridge.
 use agentwire::get_agent_websocket_bridge;
 use agentwire::prelude::*;
 

@@ -1,4 +1,4 @@
-// Item 2: a sync manager accessor of earlier designs.
+// Removed in favour of one typed path, so it must not compile: a sync manager accessor of earlier designs.
 use agentwire::get_websocket_manager;
 use agentwire::prelude::*;
 

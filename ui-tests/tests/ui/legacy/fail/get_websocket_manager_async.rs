@@ -1,4 +1,4 @@
-// Item 2: an async manager accessor of earlier designs.
+// Removed in favour of one typed path, so it must not compile: an async manager accessor of earlier designs.
 use agentwire::get_websocket_manager_async;
 use agentwire::prelude::*;
 

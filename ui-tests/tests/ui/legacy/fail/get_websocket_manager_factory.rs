@@ -1,4 +1,4 @@
-// Item 1: the singleton factory accessor.
+// Removed in favour of one typed path, so it must not compile: the singleton factory accessor.
 use agentwire::get_websocket_manager_factory;
 use agentwire::prelude::*;
 

@@ -1,4 +1,4 @@
-// Item 6: a string-typed event sent through the manager.
+// Removed in favour of one typed path, so it must not compile: a string-typed event sent through the manager.
 use agentwire::prelude::*;
 use serde_json::json;
 

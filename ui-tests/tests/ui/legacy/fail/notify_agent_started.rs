@@ -1,4 +1,4 @@
-// Item 8: the user emitter's `notify_*` family.
+// Removed in favour of one typed path, so it must not compile: the user emitter's `notify_*` family.
 use agentwire::prelude::*;
 
 async fn step(user_emitter: &AgentBridge, run_id: &str) {

@@ -1,4 +1,4 @@
-// Item 5: constructing a run directly.
+// Removed in favour of one typed path, so it must not compile: constructing a run directly.
 use agentwire::prelude::*;
 
 fn start(bridge: &AgentBridge) {

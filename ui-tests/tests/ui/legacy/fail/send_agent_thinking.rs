@@ -1,4 +1,4 @@
-// Item 8: the `send_agent_*` family.
+// Removed in favour of one typed path, so it must not compile: the `send_agent_*` family.
 use agentwire::prelude::*;
 
 async fn step(run: &Run) {

@@ -1,4 +1,4 @@
-// Item 14: routing by thread id.
+// Removed in favour of one typed path, so it must not compile: routing by thread id.
 use agentwire::prelude::*;
 use serde_json::json;
 

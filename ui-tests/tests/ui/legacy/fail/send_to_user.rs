@@ -1,4 +1,4 @@
-// Item 14: routing by user id, to another user.
+// Removed in favour of one typed path, so it must not compile: routing by user id, to another user.
 use agentwire::prelude::*;
 use serde_json::json;
 

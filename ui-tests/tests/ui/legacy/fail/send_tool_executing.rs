@@ -1,4 +1,4 @@
-// Item 6: the positional tool_executing sender.
+// Removed in favour of one typed path, so it must not compile: the positional tool_executing sender.
 use agentwire::prelude::*;
 use serde_json::json;
 

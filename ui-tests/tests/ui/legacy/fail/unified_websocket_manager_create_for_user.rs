@@ -1,4 +1,4 @@
-// Item 5: the unified-manager constructor of earlier designs.
+// Removed in favour of one typed path, so it must not compile: the unified-manager constructor of earlier designs.
 use agentwire::prelude::*;
 use agentwire::UnifiedWebSocketManager;
 

@@ -1,4 +1,4 @@
-// Item 5: the shared manager of earlier designs.
+// Removed in favour of one typed path, so it must not compile: the shared manager of earlier designs.
 use agentwire::UnifiedWebSocketManager;
 
 fn main() {

@@ -1,4 +1,4 @@
-// Item 5: a manager from `Default::default()`.
+// Removed in favour of one typed path, so it must not compile: a manager from `Default::default()`.
 use agentwire::prelude::*;
 
 fn main() {

@@ -1,4 +1,4 @@
-// Item 5: constructing a manager directly.
+// Removed in favour of one typed path, so it must not compile: constructing a manager directly.
 use agentwire::prelude::*;
 
 fn connect(ctx: UserExecutionContext) {

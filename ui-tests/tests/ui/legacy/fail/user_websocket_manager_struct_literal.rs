@@ -1,4 +1,4 @@
-// Item 5: a manager from a struct literal.
+// Removed in favour of one typed path, so it must not compile: a manager from a struct literal.
 use agentwire::prelude::*;
 
 fn connect(ctx: UserExecutionContext) {

@@ -1,4 +1,4 @@
-// Item 12: #[agent] ends the run itself.
+// Removed in favour of one typed path, so it must not compile: #[agent] ends the run itself.
 use agentwire::prelude::*;
 use serde_json::json;
 

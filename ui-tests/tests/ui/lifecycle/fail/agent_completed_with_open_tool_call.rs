@@ -1,4 +1,4 @@
-// Item 12: a run cannot complete while one of its tool calls is open.
+// Removed in favour of one typed path, so it must not compile: a run cannot complete while one of its tool calls is open.
 use agentwire::prelude::*;
 use serde_json::json;
 

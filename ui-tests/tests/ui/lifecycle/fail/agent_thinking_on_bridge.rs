@@ -1,4 +1,4 @@
-// Item 12: agent_thinking needs a run, not a bridge.
+// Removed in favour of one typed path, so it must not compile: agent_thinking needs a run, not a bridge.
 use agentwire::prelude::*;
 
 fn step(bridge: &AgentBridge) {

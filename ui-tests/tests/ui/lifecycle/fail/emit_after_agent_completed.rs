@@ -1,4 +1,4 @@
-// Item 12: nothing can be emitted after agent_completed.
+// Removed in favour of one typed path, so it must not compile: nothing can be emitted after agent_completed.
 use agentwire::prelude::*;
 
 fn step(bridge: &AgentBridge) {

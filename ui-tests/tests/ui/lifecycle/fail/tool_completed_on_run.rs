@@ -1,4 +1,4 @@
-// Item 12: tool_completed closes a tool call, not a run.
+// Removed in favour of one typed path, so it must not compile: tool_completed closes a tool call, not a run.
 use agentwire::prelude::*;
 use serde_json::json;
 
