@@ -203,3 +203,39 @@ pub fn describe() {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The README's metrics table lists [`super::METRICS`], in order, with
+    /// the same kinds and labels.
+    #[test]
+    fn the_readme_lists_every_metric() {
+        let readme = include_str!("../../README.md");
+        let table: Vec<(String, String, String)> = readme
+            .split("## Metrics")
+            .nth(1)
+            .expect("a Metrics section")
+            .lines()
+            .filter(|l| l.starts_with("| `agentwire_"))
+            .map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                (
+                    cells[1].trim_matches('`').to_owned(),
+                    cells[2].to_owned(),
+                    cells[3].replace('`', ""),
+                )
+            })
+            .collect();
+        let listed: Vec<(String, String, String)> = super::METRICS
+            .iter()
+            .map(|(n, k, l, _)| (n.to_string(), k.to_string(), l.to_string()))
+            .collect();
+        assert_eq!(table, listed);
+        for (name, _, labels, _) in super::METRICS {
+            assert!(
+                !labels.contains("user") && !labels.contains("token"),
+                "{name}"
+            );
+        }
+    }
+}

@@ -37,6 +37,15 @@ use crate::{Error, RunId, ThreadId, ToolCallId, UserId};
 /// never refused: one over the hub's `max_event_size` is sent with its
 /// large fields cut short (see [the size limit](crate::events#the-size-limit)).
 ///
+/// A run can also be ended from outside: by a `cancel_run` from one of its
+/// user's tabs, or when its time budget runs out
+/// ([`set_budget`](Run::set_budget), the hub's
+/// [`run_budget`](crate::HubBuilder::run_budget)). It then sends its
+/// terminal events at once (open tool calls `cancelled`, `agent_completed`
+/// `cancelled`), [`cancelled`](Run::cancelled) resolves, and whatever is
+/// emitted on it afterwards is dropped: no event of a run ever follows its
+/// `agent_completed`.
+///
 /// ```
 /// use agentwire::prelude::*;
 /// use serde_json::json;
