@@ -528,3 +528,276 @@ impl RawClient {
         }
     }
 }
+
+/// Starts `hub` with the WebSocket endpoint at `/ws` and the SSE endpoint
+/// at `/events` through the entry point [`Entry::from_env`] selects: both
+/// from `hub.serve`, or both mounted in an axum app from one `WsService`.
+pub async fn start_sse_hub(hub: Hub, config: ServerConfig) -> TestServer {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = match Entry::from_env() {
+        Entry::Serve => Endpoint::Serve(hub.serve(listener, config).await.unwrap()),
+        Entry::Mounted => {
+            use axum::routing::get;
+            let ws = hub.ws_service(config).unwrap();
+            let local_addr = listener.local_addr().unwrap();
+            let router = axum::Router::new()
+                .route("/api/health", get(|| async { "ok" }))
+                .route_service("/ws", ws.clone())
+                .route_service("/events", ws.sse_service());
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let app = tokio::spawn({
+                let ws = ws.clone();
+                async move {
+                    axum::serve(listener, router)
+                        .with_graceful_shutdown(async move {
+                            let _ = stopped.await;
+                            ws.shutdown().await;
+                        })
+                        .await
+                }
+            });
+            Endpoint::Mounted {
+                ws,
+                local_addr,
+                stop,
+                app,
+            }
+        }
+    };
+    let url = format!("ws://{}/ws", server.local_addr());
+    TestServer { hub, server, url }
+}
+
+/// [`start_sse_hub`] with the suite's agents.
+pub async fn start_sse(config: ServerConfig) -> TestServer {
+    let hub = Hub::builder()
+        .agent(researcher)
+        .agent(panicker)
+        .agent(sleeper)
+        .build()
+        .unwrap();
+    start_sse_hub(hub, config).await
+}
+
+/// One Server-Sent Event: its `id`, `event` name and `data` (lines joined
+/// with `\n`), or a comment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SseEvent {
+    pub id: Option<String>,
+    pub event: Option<String>,
+    pub data: String,
+    pub comment: bool,
+}
+
+impl SseEvent {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.data).unwrap_or_else(|e| panic!("{e}: {:?}", self.data))
+    }
+}
+
+/// A raw HTTP/1.1 response: status, head, and the decoded body read so far.
+pub struct HttpStream {
+    pub stream: tokio::io::BufReader<TcpStream>,
+    pub status: u16,
+    pub head: String,
+    chunked: bool,
+    /// Bytes of the current chunk left to read (chunked) or of the body.
+    left: u64,
+    done: bool,
+    /// Decoded body not yet parsed into events.
+    pending: String,
+}
+
+impl HttpStream {
+    /// Sends `method path` with `extra` header lines and `body`, and reads
+    /// the response head.
+    pub async fn request(
+        addr: &str,
+        method: &str,
+        path: &str,
+        extra: &str,
+        body: &[u8],
+    ) -> HttpStream {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let length = if body.is_empty() && method == "GET" {
+            String::new()
+        } else {
+            format!("Content-Length: {}\r\n", body.len())
+        };
+        let head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{length}{extra}\r\n");
+        let _ = stream.write_all(head.as_bytes()).await;
+        let _ = stream.write_all(body).await;
+        let mut reader = tokio::io::BufReader::new(stream);
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            let n = tokio::time::timeout(WAIT, reader.read_line(&mut line))
+                .await
+                .expect("timed out waiting for a response head")
+                .unwrap_or(0);
+            if n == 0 || line == "\r\n" {
+                break;
+            }
+            head.push_str(&line);
+        }
+        let lower = head.to_ascii_lowercase();
+        let chunked = lower.contains("transfer-encoding: chunked");
+        let left = lower
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .map(|n| n.trim().parse().unwrap())
+            .unwrap_or(if chunked { 0 } else { u64::MAX });
+        HttpStream {
+            stream: reader,
+            status: status_of(&head),
+            head,
+            chunked,
+            left,
+            done: !chunked && left == 0,
+            pending: String::new(),
+        }
+    }
+
+    /// `GET path` with `Accept: text/event-stream` and `extra` header lines.
+    pub async fn get(addr: &str, path: &str, extra: &str) -> HttpStream {
+        HttpStream::request(
+            addr,
+            "GET",
+            path,
+            &format!("Accept: text/event-stream\r\n{extra}"),
+            b"",
+        )
+        .await
+    }
+
+    /// `POST path` of a JSON `body` with `extra` header lines.
+    pub async fn post(addr: &str, path: &str, extra: &str, body: &Value) -> HttpStream {
+        let extra = format!("Content-Type: application/json\r\n{extra}");
+        HttpStream::request(addr, "POST", path, &extra, body.to_string().as_bytes()).await
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        let name = format!("{}:", name.to_ascii_lowercase());
+        self.head.lines().find_map(|l| {
+            let lower = l.to_ascii_lowercase();
+            lower
+                .starts_with(&name)
+                .then(|| l[name.len()..].trim().to_owned())
+        })
+    }
+
+    /// More of the body; None at its end.
+    async fn more(&mut self) -> Option<Vec<u8>> {
+        use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+        if self.done {
+            return None;
+        }
+        if self.chunked && self.left == 0 {
+            let mut line = String::new();
+            let n = self.stream.read_line(&mut line).await.ok()?;
+            if n == 0 {
+                self.done = true;
+                return None;
+            }
+            let size = u64::from_str_radix(line.trim(), 16).expect("chunk size");
+            if size == 0 {
+                self.done = true;
+                return None;
+            }
+            self.left = size;
+        }
+        let mut buf = vec![0u8; self.left.min(16 * 1024) as usize];
+        let n = self.stream.read(&mut buf).await.ok()?;
+        if n == 0 {
+            self.done = true;
+            return None;
+        }
+        buf.truncate(n);
+        if self.left != u64::MAX {
+            self.left -= n as u64;
+        }
+        if self.chunked && self.left == 0 {
+            let mut crlf = [0u8; 2];
+            self.stream.read_exact(&mut crlf).await.ok()?;
+        } else if !self.chunked && self.left == 0 {
+            self.done = true;
+        }
+        Some(buf)
+    }
+
+    /// The whole body (for answers that are not streams).
+    pub async fn body(&mut self) -> String {
+        let mut out = std::mem::take(&mut self.pending).into_bytes();
+        while let Some(more) = tokio::time::timeout(WAIT, self.more())
+            .await
+            .expect("timed out reading a body")
+        {
+            out.extend_from_slice(&more);
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    pub async fn json(&mut self) -> Value {
+        let body = self.body().await;
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body:?}"))
+    }
+
+    /// The next event or comment; None at the end of the stream.
+    pub async fn next_any(&mut self) -> Option<SseEvent> {
+        loop {
+            if let Some(end) = self.pending.find("\n\n") {
+                let block: String = self.pending.drain(..end + 2).collect();
+                let mut event = SseEvent::default();
+                let mut data = Vec::new();
+                for line in block.lines().filter(|l| !l.is_empty()) {
+                    if line.starts_with(':') {
+                        event.comment = true;
+                        continue;
+                    }
+                    let (field, value) = line.split_once(':').unwrap_or((line, ""));
+                    let value = value.strip_prefix(' ').unwrap_or(value);
+                    match field {
+                        "id" => event.id = Some(value.to_owned()),
+                        "event" => event.event = Some(value.to_owned()),
+                        "data" => data.push(value.to_owned()),
+                        _ => {}
+                    }
+                }
+                event.data = data.join("\n");
+                return Some(event);
+            }
+            let more = tokio::time::timeout(WAIT, self.more())
+                .await
+                .expect("timed out waiting for an event")?;
+            self.pending.push_str(std::str::from_utf8(&more).unwrap());
+        }
+    }
+
+    /// The next event that is not a comment; panics at the end of the stream.
+    pub async fn next_event(&mut self) -> SseEvent {
+        loop {
+            let event = self.next_any().await.expect("the stream ended");
+            if !event.comment {
+                return event;
+            }
+        }
+    }
+
+    /// Events up to and including the next `agent_completed`.
+    pub async fn next_run(&mut self) -> Vec<SseEvent> {
+        let mut events = Vec::new();
+        loop {
+            let event = self.next_event().await;
+            let done = event.json()["type"] == "agent_completed";
+            events.push(event);
+            if done {
+                return events;
+            }
+        }
+    }
+}
+
+pub fn bearer_line(user: &str) -> String {
+    format!("Authorization: Bearer {}\r\n", token(user))
+}

@@ -185,6 +185,12 @@ impl JwtAuth {
         self
     }
 
+    /// The configured leeway, which a token's remaining lifetime may
+    /// exceed its issued lifetime by.
+    pub(crate) fn clock_leeway(&self) -> Duration {
+        self.leeway
+    }
+
     /// The user a token authenticates.
     ///
     /// ```

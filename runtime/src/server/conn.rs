@@ -21,8 +21,8 @@ use super::protocol::Hello;
 use super::reader::Reader;
 use super::writer::{self, Control, Outbound};
 use super::{CloseCode, Shared};
-use crate::log::{QueueLimit, Resume, UserLog};
-use crate::ConnectionId;
+use crate::log::{Attached, QueueLimit, Resume, UserLog};
+use crate::{ConnectionId, UserId};
 
 pub(crate) type Socket = WebSocketStream<TokioIo<Upgraded>>;
 pub(crate) type Sink = SplitSink<Socket, Message>;
@@ -50,27 +50,39 @@ pub(crate) fn close_frame(code: CloseCode) -> CloseFrame {
     }
 }
 
-/// Serves one upgraded connection until it ends.
-pub(crate) async fn run(shared: Arc<Shared>, mut ws: Socket, accepted: Accepted) {
-    let cfg = &shared.config;
-    let log = shared.hub.inner.user_log(&accepted.user);
-    let _slot = ConnectionSlot::take(&log);
-    if log.connections.load(Ordering::Acquire) > cfg.max_connections_per_user {
+/// A connection of `user` holding its place under the per-user cap, which
+/// WebSocket and SSE connections share.
+pub(crate) fn take_slot(shared: &Shared, user: &UserId) -> Result<ConnectionSlot, ConnectionSlot> {
+    let log = shared.hub.inner.user_log(user);
+    let slot = ConnectionSlot::take(&log);
+    if log.connections.load(Ordering::Acquire) > shared.config.max_connections_per_user {
         tracing::info!(
             target: "agentwire::server",
-            user_id = %accepted.user,
-            "connection over the per-user cap closed with 4009"
+            user_id = %user,
+            "connection over the per-user cap refused"
         );
-        crate::metrics::connection_closed(CloseCode::OverConnectionCap.name());
-        let close = ws.close(Some(close_frame(CloseCode::OverConnectionCap)));
-        let _ = tokio::time::timeout(CLOSE_LINGER, close).await;
-        return;
+        return Err(slot);
     }
+    Ok(slot)
+}
+
+/// A connection subscribed to its user's log: what it replays, its queue,
+/// and its `connection_established`.
+pub(crate) struct Opened {
+    pub(crate) connection: ConnectionId,
+    pub(crate) attached: Attached,
+    pub(crate) hello: String,
+}
+
+/// Subscribes a connection that holds `slot` to its user's log, resuming
+/// where `accepted` asks: the one path of WebSocket and SSE connections.
+pub(crate) fn open(shared: &Shared, slot: &ConnectionSlot, accepted: &Accepted) -> Opened {
+    let cfg = &shared.config;
     let resume = accepted.resume.as_ref().map(|r| Resume {
         since: r.since,
         epoch: r.epoch.as_deref(),
     });
-    let attached = log.attach(
+    let attached = slot.0.attach(
         resume,
         QueueLimit {
             events: cfg.queue_capacity,
@@ -82,8 +94,6 @@ pub(crate) async fn run(shared: Arc<Shared>, mut ws: Socket, accepted: Accepted)
     if let Some(recovery) = recovery {
         crate::metrics::replay_requested(recovery.recovered);
     }
-    crate::metrics::connection_opened();
-    let _open = OpenGauge;
     tracing::debug!(
         target: "agentwire::server",
         user_id = %accepted.user,
@@ -99,6 +109,30 @@ pub(crate) async fn run(shared: Arc<Shared>, mut ws: Socket, accepted: Accepted)
         recovery: recovery.map(|r| (r.recovered, r.missed)),
     }
     .to_frame();
+    Opened {
+        connection,
+        attached,
+        hello,
+    }
+}
+
+/// Serves one upgraded connection until it ends.
+pub(crate) async fn run(shared: Arc<Shared>, mut ws: Socket, accepted: Accepted) {
+    let cfg = &shared.config;
+    let slot = match take_slot(&shared, &accepted.user) {
+        Ok(slot) => slot,
+        Err(_over_cap) => {
+            crate::metrics::connection_closed(CloseCode::OverConnectionCap.name());
+            let close = ws.close(Some(close_frame(CloseCode::OverConnectionCap)));
+            let _ = tokio::time::timeout(CLOSE_LINGER, close).await;
+            return;
+        }
+    };
+    let Opened {
+        connection,
+        attached,
+        hello,
+    } = open(&shared, &slot, &accepted);
     let (sink, mut source) = ws.split();
     let (control_tx, control_rx) = mpsc::channel(CONTROL_CAPACITY);
     let mut writer = tokio::spawn(writer::run(
@@ -165,21 +199,13 @@ fn log_end(accepted: &Accepted, connection: &ConnectionId, end: &End) {
     }
 }
 
-/// Keeps `agentwire_connections_open` for as long as it is held.
-struct OpenGauge;
-
-impl Drop for OpenGauge {
-    fn drop(&mut self) {
-        crate::metrics::connection_ended();
-    }
-}
-
 /// Counts a live connection of a user for as long as it is held.
-struct ConnectionSlot(Arc<UserLog>);
+pub(crate) struct ConnectionSlot(Arc<UserLog>);
 
 impl ConnectionSlot {
     fn take(log: &Arc<UserLog>) -> Self {
         log.connections.fetch_add(1, Ordering::AcqRel);
+        crate::metrics::connection_opened();
         ConnectionSlot(log.clone())
     }
 }
@@ -187,5 +213,6 @@ impl ConnectionSlot {
 impl Drop for ConnectionSlot {
     fn drop(&mut self) {
         self.0.connections.fetch_sub(1, Ordering::AcqRel);
+        crate::metrics::connection_ended();
     }
 }

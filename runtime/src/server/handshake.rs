@@ -48,6 +48,8 @@ pub(crate) struct Rejection {
     message: String,
     /// The `WWW-Authenticate` challenge of a refused token.
     challenge: &'static str,
+    /// The `Allow` header of a 405: the methods the endpoint answers.
+    allow: &'static str,
 }
 
 /// The body type of every response the endpoint gives.
@@ -59,6 +61,15 @@ impl Rejection {
             status,
             message: message.into(),
             challenge: "Bearer",
+            allow: "GET",
+        }
+    }
+
+    /// A 405 naming the methods the endpoint answers.
+    pub(crate) fn method_not_allowed(allow: &'static str, message: impl Into<String>) -> Self {
+        Rejection {
+            allow,
+            ..Rejection::new(StatusCode::METHOD_NOT_ALLOWED, message)
         }
     }
 
@@ -97,7 +108,7 @@ impl Rejection {
                 );
             }
             StatusCode::METHOD_NOT_ALLOWED => {
-                headers.insert(header::ALLOW, HeaderValue::from_static("GET"));
+                headers.insert(header::ALLOW, HeaderValue::from_static(self.allow));
             }
             StatusCode::UPGRADE_REQUIRED => {
                 headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
@@ -165,13 +176,7 @@ pub(crate) fn check<B>(
             ))
         }
     };
-    if let Some(allowed) = &config.allowed_origins {
-        if let Some(origin) = headers.get(header::ORIGIN) {
-            if !allowed.iter().any(|a| a.as_bytes() == origin.as_bytes()) {
-                return Err(Rejection::new(StatusCode::FORBIDDEN, "origin not allowed"));
-            }
-        }
-    }
+    check_origin(config, headers)?;
     let credentials = credentials::credentials(headers)?;
     if !credentials.offers_v1
         && (credentials.source == TokenSource::Subprotocol
@@ -210,6 +215,19 @@ pub(crate) fn check<B>(
     ))
 }
 
+/// The `Origin` allow-list: requests without `Origin` (non-browser
+/// clients) pass.
+pub(crate) fn check_origin(config: &ServerConfig, headers: &HeaderMap) -> Result<(), Rejection> {
+    if let Some(allowed) = &config.allowed_origins {
+        if let Some(origin) = headers.get(header::ORIGIN) {
+            if !allowed.iter().any(|a| a.as_bytes() == origin.as_bytes()) {
+                return Err(Rejection::new(StatusCode::FORBIDDEN, "origin not allowed"));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Whether the comma-separated header `name` lists `token` (ASCII case
 /// insensitive), on any of its lines.
 fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
@@ -241,10 +259,10 @@ fn is_websocket_key(key: &[u8]) -> bool {
 }
 
 /// The longest `epoch` a client may send back; the server's are shorter.
-const MAX_EPOCH_LEN: usize = 64;
+pub(crate) const MAX_EPOCH_LEN: usize = 64;
 
 /// `since` and `epoch`, each at most once; other parameters are ignored.
-fn parse_query(query: Option<&str>) -> Result<Option<ResumeQuery>, Rejection> {
+pub(crate) fn parse_query(query: Option<&str>) -> Result<Option<ResumeQuery>, Rejection> {
     let bad = |msg: &str| Rejection::new(StatusCode::BAD_REQUEST, msg);
     let mut since = None;
     let mut epoch = None;
@@ -270,14 +288,7 @@ fn parse_query(query: Option<&str>) -> Result<Option<ResumeQuery>, Rejection> {
     };
     let epoch = match epoch {
         None => None,
-        Some(e)
-            if !e.is_empty()
-                && e.len() <= MAX_EPOCH_LEN
-                && e.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
-        {
-            Some(e.to_owned())
-        }
+        Some(e) if is_epoch(e) => Some(e.to_owned()),
         Some(_) => {
             return Err(bad(
                 "`epoch` must be the `epoch` of an earlier `connection_established`",
@@ -285,6 +296,14 @@ fn parse_query(query: Option<&str>) -> Result<Option<ResumeQuery>, Rejection> {
         }
     };
     Ok(Some(ResumeQuery { since, epoch }))
+}
+
+/// What an `epoch` the server handed out can look like.
+pub(crate) fn is_epoch(e: &str) -> bool {
+    !e.is_empty()
+        && e.len() <= MAX_EPOCH_LEN
+        && e.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! The WebSocket endpoint: `GET /ws`, JWT-authenticated, one ordered stream
-//! of the authenticated user's events per connection.
+//! The WebSocket endpoint (`GET /ws`) and the Server-Sent Events endpoint
+//! (`GET`/`POST /events`): JWT-authenticated, one ordered stream of the
+//! authenticated user's events per connection.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -25,6 +26,8 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "ag-ui")]
+mod ag_ui;
 mod auth;
 mod conn;
 mod credentials;
@@ -34,6 +37,7 @@ mod reader;
 mod runs;
 mod service;
 mod signal;
+mod sse;
 mod tasks;
 mod writer;
 
@@ -48,10 +52,13 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+#[cfg(feature = "ag-ui")]
+pub use ag_ui::AgUiService;
 pub use auth::{AuthError, JwtAuth};
 pub use protocol::ErrorCode;
 pub use service::WsService;
 pub use signal::shutdown_signal;
+pub use sse::{SseBody, SseService};
 
 use crate::{Error, Hub};
 use tasks::TaskGroup;
@@ -214,6 +221,7 @@ pub struct ServerConfig {
     pub(crate) rate_burst: u32,
     pub(crate) read_buffer: usize,
     pub(crate) write_buffer: usize,
+    pub(crate) max_url_token_lifetime: Duration,
 }
 
 impl ServerConfig {
@@ -238,7 +246,18 @@ impl ServerConfig {
             rate_burst: 20,
             read_buffer: 4 * 1024,
             write_buffer: 8 * 1024,
+            max_url_token_lifetime: Duration::from_secs(300),
         }
+    }
+
+    /// The longest a token sent in the URL of an SSE stream (`?token=`,
+    /// for browsers' `EventSource`, which cannot set headers) may still be
+    /// valid for: URLs end up in access logs and browser history, so only
+    /// short-lived tokens are accepted there. 5 minutes by default; zero
+    /// refuses tokens in URLs altogether.
+    pub fn max_url_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.max_url_token_lifetime = lifetime;
+        self
     }
 
     /// Only accept handshakes whose `Origin` is one of these (browsers
@@ -306,7 +325,8 @@ impl ServerConfig {
         self
     }
 
-    /// How often idle connections are pinged.
+    /// How often idle connections are pinged, and how often an SSE stream
+    /// gets a keep-alive comment.
     pub fn ping_interval(mut self, interval: Duration) -> Self {
         self.ping_interval = interval;
         self
@@ -386,6 +406,7 @@ pub(crate) struct Shared {
     pub(crate) connections: TaskGroup,
     pub(crate) stop_runs: watch::Sender<bool>,
     pub(crate) stop_connections: watch::Sender<bool>,
+    pub(crate) post_limits: sse::PostLimits,
 }
 
 impl Shared {
@@ -445,11 +466,33 @@ impl Hub {
                 connections: TaskGroup::default(),
                 stop_runs: watch::Sender::new(false),
                 stop_connections: watch::Sender::new(false),
+                post_limits: sse::PostLimits::default(),
             }),
         })
     }
 
-    /// Serves `GET /ws` on `listener` until [`Server::shutdown`]. Must be
+    /// The Server-Sent Events endpoint as a tower service: `GET` streams the
+    /// user's events, `POST` with a `user_message` starts a run. It serves
+    /// whatever path it is mounted at. To serve it beside a WebSocket
+    /// endpoint with shared runs, counters and shutdown, take it from
+    /// [`WsService::sse_service`] instead. Rejects an invalid configuration.
+    ///
+    /// ```
+    /// use agentwire::prelude::*;
+    /// use agentwire::server::{JwtAuth, ServerConfig};
+    ///
+    /// let hub = Hub::builder().build()?;
+    /// let sse = hub.sse_service(ServerConfig::new(JwtAuth::hs256("a long random secret")?))?;
+    /// // e.g. axum: Router::new().route_service("/events", sse)
+    /// # let _ = sse;
+    /// # Ok::<(), agentwire::Error>(())
+    /// ```
+    pub fn sse_service(&self, config: ServerConfig) -> Result<SseService, Error> {
+        Ok(self.ws_service(config)?.sse_service())
+    }
+
+    /// Serves `GET /ws` (WebSocket) and `GET`/`POST /events` (Server-Sent
+    /// Events) on `listener` until [`Server::shutdown`]. Must be
     /// called inside a tokio runtime. Rejects an invalid configuration.
     pub async fn serve(
         &self,
@@ -495,10 +538,7 @@ async fn serve_http(stream: TcpStream, service: WsService) {
     http.timer(TokioTimer::new())
         .header_read_timeout(handshake_timeout)
         .max_buf_size(MAX_REQUEST_HEAD);
-    let at_path = service::AtPath {
-        service,
-        path: "/ws",
-    };
+    let at_path = service::AtPath { service };
     let connection = http
         .serve_connection(TokioIo::new(stream), at_path)
         .with_upgrades();
@@ -511,7 +551,7 @@ impl Server {
         self.local_addr
     }
 
-    /// Open WebSocket connections, all users together.
+    /// Open WebSocket and SSE connections, all users together.
     pub fn connection_count(&self) -> usize {
         self.service.connection_count()
     }
@@ -524,7 +564,7 @@ impl Server {
     /// Stops gracefully: no new connections; the runs started by clients
     /// are cancelled, each ending with its terminal events; the events
     /// already queued are written; then every connection is closed with
-    /// 1001 (going away).
+    /// 1001 (going away; SSE streams end with `event: close` carrying 1001).
     pub async fn shutdown(self) {
         let _ = self.stop_accept.send(true);
         let _ = self.accept.await;

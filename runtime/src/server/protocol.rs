@@ -20,7 +20,7 @@ pub(crate) enum Inbound {
 /// use agentwire::server::ErrorCode;
 ///
 /// assert_eq!(ErrorCode::InvalidJson.as_str(), "invalid_json");
-/// assert_eq!(ErrorCode::ALL.len(), 10);
+/// assert_eq!(ErrorCode::ALL.len(), 11);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -48,11 +48,14 @@ pub enum ErrorCode {
     ShuttingDown,
     /// The server could not act on a valid message; nothing was started.
     Internal,
+    /// An HTTP `POST` beyond the per-user rate limit (answered with 429; a
+    /// WebSocket that sends too fast is closed with 4029 instead).
+    RateLimited,
 }
 
 impl ErrorCode {
     /// Every code, in the order the README lists them.
-    pub const ALL: [ErrorCode; 10] = [
+    pub const ALL: [ErrorCode; 11] = [
         ErrorCode::InvalidJson,
         ErrorCode::InvalidPayload,
         ErrorCode::UnknownType,
@@ -63,6 +66,7 @@ impl ErrorCode {
         ErrorCode::Unsupported,
         ErrorCode::ShuttingDown,
         ErrorCode::Internal,
+        ErrorCode::RateLimited,
     ];
 
     /// The wire spelling.
@@ -78,6 +82,7 @@ impl ErrorCode {
             ErrorCode::Unsupported => "unsupported",
             ErrorCode::ShuttingDown => "shutting_down",
             ErrorCode::Internal => "internal",
+            ErrorCode::RateLimited => "rate_limited",
         }
     }
 }

@@ -16,8 +16,9 @@ use super::writer::Control;
 use super::{runs, CloseCode, Shared};
 use crate::UserId;
 
-/// Inbound messages allowed per connection: a token bucket.
-struct RateLimit {
+/// Inbound messages allowed per connection (per user for HTTP `POST`s):
+/// a token bucket.
+pub(crate) struct RateLimit {
     tokens: f64,
     per_second: f64,
     burst: f64,
@@ -25,7 +26,7 @@ struct RateLimit {
 }
 
 impl RateLimit {
-    fn new(per_second: u32, burst: u32) -> Self {
+    pub(crate) fn new(per_second: u32, burst: u32) -> Self {
         RateLimit {
             tokens: f64::from(burst),
             per_second: f64::from(per_second),
@@ -35,16 +36,35 @@ impl RateLimit {
     }
 
     fn take(&mut self) -> Result<(), End> {
-        let now = Instant::now();
-        let refill = now.duration_since(self.last).as_secs_f64() * self.per_second;
-        self.tokens = (self.tokens + refill).min(self.burst);
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        if self.allow() {
             Ok(())
         } else {
             Err(End::Close(CloseCode::RateLimited))
         }
+    }
+
+    /// Takes a token if there is one.
+    pub(crate) fn allow(&mut self) -> bool {
+        self.refill();
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Whether the bucket is full again: nothing is lost by forgetting it.
+    pub(crate) fn is_full(&mut self) -> bool {
+        self.refill();
+        self.tokens >= self.burst
+    }
+
+    fn refill(&mut self) {
+        let now = Instant::now();
+        let refill = now.duration_since(self.last).as_secs_f64() * self.per_second;
+        self.tokens = (self.tokens + refill).min(self.burst);
+        self.last = now;
     }
 }
 
@@ -141,7 +161,7 @@ fn read_error(e: tungstenite::Error) -> End {
 }
 
 /// The monotonic instant of a wall-clock time (now, if it has passed).
-fn instant_of(at: SystemTime) -> tokio::time::Instant {
+pub(crate) fn instant_of(at: SystemTime) -> tokio::time::Instant {
     let left = at.duration_since(SystemTime::now()).unwrap_or_default();
     // Far-future expiries are capped so the addition cannot overflow.
     tokio::time::Instant::now() + left.min(std::time::Duration::from_secs(10 * 365 * 86_400))

@@ -2,11 +2,13 @@
 
 use std::sync::Arc;
 
+use tokio::sync::oneshot;
+
 use super::protocol::{ClientError, ErrorCode};
 use super::tasks::stopped;
 use super::Shared;
 use crate::control::Cancel;
-use crate::{RunId, ThreadId, UserExecutionContext, UserId, UserMessage};
+use crate::{RunId, RunOutcome, ThreadId, UserExecutionContext, UserId, UserMessage};
 
 /// The thread of a message that names none.
 const DEFAULT_THREAD: &str = "default";
@@ -20,6 +22,26 @@ pub(crate) async fn start(
     user: &UserId,
     message: UserMessage,
 ) -> Result<(), ClientError> {
+    start_watched(shared, user, message).await.map(drop)
+}
+
+/// What the starter of a run can learn about it as it goes.
+pub(crate) struct Watch {
+    /// The user's latest `seq` once the run has been polled for the first
+    /// time, by when `#[agent]` has emitted its `agent_started`.
+    #[cfg_attr(not(feature = "ag-ui"), allow(dead_code))]
+    pub(crate) first_poll: oneshot::Receiver<u64>,
+    /// How the run ended; never sent when it was cancelled.
+    #[cfg_attr(not(feature = "ag-ui"), allow(dead_code))]
+    pub(crate) outcome: oneshot::Receiver<RunOutcome>,
+}
+
+/// [`start`], telling the caller when the run first ran and how it ended.
+pub(crate) async fn start_watched(
+    shared: &Arc<Shared>,
+    user: &UserId,
+    message: UserMessage,
+) -> Result<Watch, ClientError> {
     let hub = &shared.hub.inner;
     let agent = match hub.agent(message.agent.as_deref()) {
         Some(agent) => agent.clone(),
@@ -68,18 +90,35 @@ pub(crate) async fn start(
             format!("you already have {cap} runs going; wait for one to end, or cancel one with `cancel_run`"),
         ));
     };
+    let log = bridge.log.clone();
+    let (first_tx, first_poll) = oneshot::channel();
+    let (outcome_tx, outcome) = oneshot::channel();
     let guard = shared.runs.enter();
     tokio::spawn(async move {
         let _guard = guard;
         let _slot = slot;
+        let mut handle = agent.handle(bridge, message);
+        let mut first = Some(first_tx);
+        let watched = std::future::poll_fn(move |cx| {
+            let poll = handle.as_mut().poll(cx);
+            if let Some(tx) = first.take() {
+                let _ = tx.send(log.last_seq());
+            }
+            poll
+        });
         tokio::select! {
-            _ = agent.handle(bridge, message) => {}
+            outcome = watched => {
+                let _ = outcome_tx.send(outcome);
+            }
             // Dropping the handler's future cancels the run, which then
             // emits its own terminal events.
             _ = stopped(&mut stop) => {}
         }
     });
-    Ok(())
+    Ok(Watch {
+        first_poll,
+        outcome,
+    })
 }
 
 /// Cancels the user's run `id`, whichever of the user's tabs started it:

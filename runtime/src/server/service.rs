@@ -13,6 +13,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
 
 use super::handshake::{self, Body, Rejection};
+use super::sse::{self, BoxFuture, SseBody, SseService};
 use super::{conn, Shared};
 
 /// The WebSocket endpoint as a [`tower_service::Service`]: answers the
@@ -76,7 +77,29 @@ impl WsService {
         self.shared.shutdown().await;
     }
 
-    /// Open WebSocket connections of this endpoint, all users together.
+    /// The Server-Sent Events endpoint of this endpoint: its runs,
+    /// per-user connection cap, counters and [`shutdown`](WsService::shutdown)
+    /// are shared with the WebSocket connections.
+    ///
+    /// ```
+    /// use agentwire::prelude::*;
+    /// use agentwire::server::{JwtAuth, ServerConfig};
+    ///
+    /// let hub = Hub::builder().build()?;
+    /// let ws = hub.ws_service(ServerConfig::new(JwtAuth::hs256("a long random secret")?))?;
+    /// let sse = ws.sse_service();
+    /// // e.g. axum: Router::new().route_service("/ws", ws).route_service("/events", sse)
+    /// # let _ = sse;
+    /// # Ok::<(), agentwire::Error>(())
+    /// ```
+    pub fn sse_service(&self) -> SseService {
+        SseService {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Open connections of this endpoint (WebSocket and SSE), all users
+    /// together.
     pub fn connection_count(&self) -> usize {
         self.shared.connections.active()
     }
@@ -116,26 +139,45 @@ fn refusal_reason(status: StatusCode) -> &'static str {
     }
 }
 
-/// [`WsService`] at one path, for the listener [`Hub::serve`](crate::Hub::serve) owns.
+/// The endpoints at their paths, for the listener
+/// [`Hub::serve`](crate::Hub::serve) owns: `/ws` and `/events`.
 #[derive(Clone)]
 pub(crate) struct AtPath {
     pub(crate) service: WsService,
-    pub(crate) path: &'static str,
 }
 
+/// The paths [`AtPath`] answers.
+#[cfg(not(feature = "ag-ui"))]
+const PATHS: &str = "/ws (WebSocket) and /events (Server-Sent Events)";
+#[cfg(feature = "ag-ui")]
+const PATHS: &str = "/ws (WebSocket), /events (Server-Sent Events) and /ag-ui (AG-UI)";
+
 impl hyper::service::Service<Request<hyper::body::Incoming>> for AtPath {
-    type Response = Response<Body>;
+    type Response = Response<SseBody>;
     type Error = Infallible;
-    type Future = Ready<Result<Response<Body>, Infallible>>;
+    type Future = BoxFuture<Result<Response<SseBody>, Infallible>>;
 
     fn call(&self, req: Request<hyper::body::Incoming>) -> Self::Future {
-        if req.uri().path() != self.path {
-            let msg = format!("not found: the endpoint is {}", self.path);
-            return ready(Ok(
-                Rejection::new(StatusCode::NOT_FOUND, msg).into_response()
-            ));
+        match req.uri().path() {
+            "/ws" => {
+                let resp = self.service.respond(req).map(SseBody::full);
+                Box::pin(ready(Ok(resp)))
+            }
+            "/events" => {
+                let sse = self.service.sse_service();
+                Box::pin(async move { Ok(sse.respond(req).await) })
+            }
+            #[cfg(feature = "ag-ui")]
+            "/ag-ui" => {
+                let mut ag_ui = self.service.ag_ui_service();
+                tower_service::Service::call(&mut ag_ui, req)
+            }
+            _ => {
+                let msg = format!("not found: the endpoints are {PATHS}");
+                let resp = sse::reject(Rejection::new(StatusCode::NOT_FOUND, msg));
+                Box::pin(ready(Ok(resp)))
+            }
         }
-        ready(Ok(self.service.respond(req)))
     }
 }
 
