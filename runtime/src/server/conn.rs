@@ -105,6 +105,9 @@ pub(crate) async fn open(
     };
     let connection = ConnectionId::fresh();
     let recovery = attached.recovery;
+    if let Some(recovery) = recovery {
+        crate::metrics::replay_requested(recovery.recovered);
+    }
     tracing::debug!(
         target: "agentwire::server",
         user_id = %accepted.user,
@@ -133,6 +136,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut ws: Socket, accepted: Accepted)
     let slot = match take_slot(&shared, &accepted.user) {
         Ok(slot) => slot,
         Err(_over_cap) => {
+            crate::metrics::connection_closed(CloseCode::OverConnectionCap.name());
             let close = ws.close(Some(close_frame(CloseCode::OverConnectionCap)));
             let _ = tokio::time::timeout(CLOSE_LINGER, close).await;
             return;
@@ -220,6 +224,7 @@ pub(crate) struct ConnectionSlot(Arc<UserLog>);
 impl ConnectionSlot {
     fn take(log: &Arc<UserLog>) -> Self {
         log.connections.fetch_add(1, Ordering::AcqRel);
+        crate::metrics::connection_opened();
         ConnectionSlot(log.clone())
     }
 }
@@ -227,5 +232,6 @@ impl ConnectionSlot {
 impl Drop for ConnectionSlot {
     fn drop(&mut self) {
         self.0.connections.fetch_sub(1, Ordering::AcqRel);
+        crate::metrics::connection_ended();
     }
 }

@@ -132,6 +132,9 @@ impl Reader<'_> {
                 .await
                 .err()
                 .map(|e| e.to_frame()),
+            Ok(Inbound::CancelRun(id)) => runs::cancel(self.shared, self.user, &id)
+                .err()
+                .map(|e| e.to_frame()),
             Err(e) => Some(e.to_frame()),
         };
         if let Some(reply) = reply {

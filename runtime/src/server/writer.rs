@@ -38,6 +38,10 @@ pub(crate) struct Outbound {
 pub(crate) async fn run(mut sink: Sink, out: Outbound) {
     let write_timeout = out.write_timeout;
     let Err(end) = pump(&mut sink, out).await;
+    crate::metrics::connection_closed(match &end {
+        End::Close(code) => code.name(),
+        End::Gone => "gone",
+    });
     match &end {
         End::Close(CloseCode::SlowConsumer) => tracing::warn!(
             target: "agentwire::server",
@@ -135,9 +139,12 @@ async fn write_batch(
     timeout: Duration,
 ) -> Result<(), End> {
     let write = async {
+        let mut bytes = 0;
         for message in messages {
+            bytes += message.len();
             sink.feed(message).await?;
         }
+        crate::metrics::bytes_written(bytes);
         sink.flush().await
     };
     let mut write = std::pin::pin!(write);
