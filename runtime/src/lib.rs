@@ -71,6 +71,8 @@ mod id;
 mod legacy;
 mod log;
 mod run;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod server;
 mod wire;
 
