@@ -45,16 +45,16 @@ fn parse_args() -> Result<Args, String> {
             }
             "--port" => {
                 let port = it.next().ok_or("--port needs a value, e.g. 8765")?;
-                let port: u16 = port.parse().map_err(|_| format!("--port {port}: not a port"))?;
+                let port: u16 = port
+                    .parse()
+                    .map_err(|_| format!("--port {port}: not a port"))?;
                 args.addr = format!("127.0.0.1:{port}");
             }
             "--jwt-secret" => args.secret = Some(it.next().ok_or("--jwt-secret needs a value")?),
-            "-h" | "--help" => {
-                return Err(
-                    "usage: golden_path [--serve [--addr HOST:PORT | --port N] [--jwt-secret SECRET]]"
-                        .into(),
-                )
-            }
+            "-h" | "--help" => return Err(
+                "usage: golden_path [--serve [--addr HOST:PORT | --port N] [--jwt-secret SECRET]]"
+                    .into(),
+            ),
             other => return Err(format!("unknown argument `{other}`; try --help")),
         }
     }

@@ -39,7 +39,10 @@ pub fn router(
 ) -> Result<(Router, WsService), agentwire::Error> {
     let (api, ws) = app::app(hub, config, tokens.clone())?;
     let router = api
-        .route("/", get(|| async { asset("text/html; charset=utf-8", PAGE) }))
+        .route(
+            "/",
+            get(|| async { asset("text/html; charset=utf-8", PAGE) }),
+        )
         .route(
             "/agentwire.js",
             get(|| async { asset("text/javascript; charset=utf-8", CLIENT) }),
