@@ -75,6 +75,8 @@ mod legacy;
 mod log;
 pub mod metrics;
 mod run;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod server;
 mod target;
 mod wire;
