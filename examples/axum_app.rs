@@ -61,6 +61,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .clone()
         .unwrap_or_else(|| format!("demo-secret-{}", std::process::id()));
     let auth = JwtAuth::hs256(&secret)?;
+    app::install_metrics();
     let hub = Hub::builder().agent(common::researcher).build()?;
     let (router, ws) = app::app(hub, ServerConfig::new(auth.clone()), auth)?;
 
@@ -71,6 +72,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     println!(
         "  POST http://{addr}/api/token  {{\"user\":\"alice\"}}  (development only: issues a token to anyone)"
     );
+    if cfg!(feature = "metrics") {
+        println!("  GET  http://{addr}/metrics  (Prometheus text)");
+    }
     println!("  GET  ws://{addr}/ws  (Authorization: Bearer <token>, or subprotocols agentwire.v1, bearer.<token>)");
     println!("press Ctrl-C (or send SIGTERM) to stop");
 

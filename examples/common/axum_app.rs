@@ -36,6 +36,8 @@ struct AppState {
 ///   **Development only**: it hands a token to anyone who asks. A real app
 ///   issues tokens after its own login, with the secret of `config`'s `JwtAuth`.
 /// - `GET /ws`: agentwire's WebSocket endpoint, authenticated by `config`.
+/// - `GET /metrics` (with the `metrics` feature): agentwire's metrics in
+///   Prometheus text. Keep it off the public internet (e.g. on an admin port).
 ///
 /// Keep the returned [`WsService`] to shut the endpoint down (see [`serve`]).
 pub fn app(
@@ -59,10 +61,45 @@ pub fn app(
     let router = Router::new()
         .route("/api/health", get(health))
         .route("/api/token", post(issue_token))
-        .route_service("/ws", ws.clone())
-        .layer(cors)
-        .with_state(state);
+        .route_service("/ws", ws.clone());
+    #[cfg(feature = "metrics")]
+    let router = router.route("/metrics", get(metrics_text));
+    let router = router.layer(cors).with_state(state);
     Ok((router, ws))
+}
+
+/// The process's one Prometheus recorder, installed on first use (a
+/// process has one `metrics` recorder); `None` if another was installed.
+#[cfg(feature = "metrics")]
+fn prometheus() -> Option<&'static metrics_exporter_prometheus::PrometheusHandle> {
+    static HANDLE: std::sync::OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> =
+        std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
+                .install_recorder()
+                .ok()?;
+            agentwire::metrics::describe();
+            Some(handle)
+        })
+        .as_ref()
+}
+
+/// Installs the recorder, so that metrics are recorded from the start
+/// rather than from the first scrape.
+pub fn install_metrics() {
+    #[cfg(feature = "metrics")]
+    let _ = prometheus();
+}
+
+/// `GET /metrics`: Prometheus text exposition.
+#[cfg(feature = "metrics")]
+async fn metrics_text() -> Result<([(header::HeaderName, &'static str); 1], String), StatusCode> {
+    let handle = prometheus().ok_or(StatusCode::SERVICE_UNAVAILABLE)?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        handle.render(),
+    ))
 }
 
 async fn health(State(state): State<AppState>) -> Json<Value> {

@@ -14,6 +14,7 @@ const SPEC: Spec = Spec {
     attribute: "#[agent]",
     name_example: "researcher",
     lifecycle: false,
+    timeout: true,
 };
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -31,8 +32,8 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             return with_original(error, item);
         }
     };
-    match check(&args, &func) {
-        Ok(()) => generate(&args, func),
+    match check(&args, &func).and_then(|()| timeout_millis(&args)) {
+        Ok(timeout) => generate(&args, timeout, func),
         // Re-emit the handler so its body still gets checked, and report
         // only the first signature problem.
         Err(error) => {
@@ -66,6 +67,16 @@ fn check_name(args: &Args) -> syn::Result<()> {
             None => Ok(()),
         },
         None => Ok(()),
+    }
+}
+
+/// `timeout = "30s"` in milliseconds: the run's budget.
+fn timeout_millis(args: &Args) -> syn::Result<Option<u64>> {
+    match &args.timeout {
+        Some(lit) => crate::duration::parse_millis(&lit.value())
+            .map(Some)
+            .map_err(|why| syn::Error::new(lit.span(), why)),
+        None => Ok(None),
     }
 }
 
@@ -202,7 +213,7 @@ fn repair(mut func: ItemFn) -> ItemFn {
     func
 }
 
-fn generate(args: &Args, func: ItemFn) -> TokenStream {
+fn generate(args: &Args, timeout: Option<u64>, func: ItemFn) -> TokenStream {
     let krate = args.krate();
     let ident = func.sig.ident.clone();
     let span = ident.span();
@@ -237,10 +248,23 @@ fn generate(args: &Args, func: ItemFn) -> TokenStream {
     let message_arg = quote_spanned!(param_span(1)=> message);
     let call_krate = respan(krate.clone(), output_span);
     let call_name = syn::LitStr::new(&name, output_span);
-    let run_agent = quote_spanned! {output_span=>
-        #call_krate::__private::run_agent(bridge, #call_name, message, |run, message| {
-            ::std::boxed::Box::pin(#ident::__agentwire_handler(#run_arg, #message_arg))
-        })
+    let run_agent = match timeout {
+        None => quote_spanned! {output_span=>
+            #call_krate::__private::run_agent(bridge, #call_name, message, |run, message| {
+                ::std::boxed::Box::pin(#ident::__agentwire_handler(#run_arg, #message_arg))
+            })
+        },
+        Some(millis) => quote_spanned! {output_span=>
+            #call_krate::__private::run_agent_within(
+                bridge,
+                #call_name,
+                ::core::time::Duration::from_millis(#millis),
+                message,
+                |run, message| {
+                    ::std::boxed::Box::pin(#ident::__agentwire_handler(#run_arg, #message_arg))
+                },
+            )
+        },
     };
 
     quote_spanned! {span=>
@@ -383,6 +407,18 @@ mod tests {
         // so it is not the attribute's.
         let out = run("", OK);
         assert!(out.contains("run_agent (bridge , \"researcher\""), "{out}");
+    }
+
+    #[test]
+    fn a_timeout_becomes_the_runs_budget() {
+        let out = run("name = \"r\", timeout = \"90s\"", OK);
+        assert!(out.contains("run_agent_within"), "{out}");
+        assert!(out.contains("from_millis (90000u64)"), "{out}");
+        assert!(!run("", OK).contains("run_agent_within"));
+        assert!(error("timeout = \"soon\"", OK).contains("not a duration"));
+        assert!(error("timeout = 30", OK).contains("takes a string"));
+        assert!(error("timeout = \"1s\", timeout = \"2s\"", OK).contains("given twice"));
+        assert!(error("timeout", OK).contains("takes a value: `timeout ="));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use syn::{LitStr, Path, Token};
 
 mod kw {
     syn::custom_keyword!(name);
+    syn::custom_keyword!(timeout);
     syn::custom_keyword!(__lifecycle);
 }
 
@@ -19,6 +20,8 @@ pub(crate) struct Spec {
     pub(crate) name_example: &'static str,
     /// Whether the hidden `__lifecycle` flag is accepted (`#[agent_event]`).
     pub(crate) lifecycle: bool,
+    /// Whether `timeout = ".."` is accepted (`#[agent]`).
+    pub(crate) timeout: bool,
 }
 
 #[derive(Default)]
@@ -27,6 +30,8 @@ pub(crate) struct Args {
     krate: Option<Path>,
     /// Reserved for the five lifecycle events declared inside `agentwire`.
     pub(crate) lifecycle: bool,
+    /// `timeout = "30s"`, as written: checked by the attribute.
+    pub(crate) timeout: Option<LitStr>,
 }
 
 impl Args {
@@ -54,15 +59,36 @@ impl Args {
                     "crate = ::agentwire",
                     |i| i.call(Path::parse_mod_style),
                 )?;
+            } else if spec.timeout && lookahead.peek(kw::timeout) {
+                let key: kw::timeout = input.parse()?;
+                assign(
+                    input,
+                    key.span,
+                    &mut args.timeout,
+                    "timeout = \"30s\"",
+                    |i| {
+                        i.parse().map_err(|e: syn::Error| {
+                            syn::Error::new(
+                                e.span(),
+                                "`timeout` takes a string: `timeout = \"30s\"`",
+                            )
+                        })
+                    },
+                )?;
             } else if spec.lifecycle && lookahead.peek(kw::__lifecycle) {
                 input.parse::<kw::__lifecycle>()?;
                 args.lifecycle = true;
             } else {
                 let unknown: proc_macro2::TokenTree = input.parse()?;
+                let timeout = if spec.timeout {
+                    ", `timeout = \"30s\"`"
+                } else {
+                    ""
+                };
                 return Err(syn::Error::new(
                     unknown.span(),
                     format!(
-                        "unknown argument `{unknown}`: {} accepts `name = \"..\"` and `crate = path`",
+                        "unknown argument `{unknown}`: {} accepts `name = \"..\"`{timeout} and `crate = path`",
                         spec.attribute
                     ),
                 ));

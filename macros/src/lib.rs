@@ -19,6 +19,7 @@
 mod agent;
 mod agent_event;
 mod args;
+mod duration;
 mod emit;
 mod errors;
 mod names;

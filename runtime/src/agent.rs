@@ -4,9 +4,11 @@
 use std::any::Any;
 use std::fmt::{self, Display};
 use std::panic::AssertUnwindSafe;
+use std::time::Duration;
 
 use futures_util::future::{BoxFuture, FutureExt};
 
+use crate::control::Cancel;
 use crate::events::{agent_completed, agent_started};
 use crate::{AgentBridge, Run, RunId, RunStatus, UserMessage};
 
@@ -122,7 +124,8 @@ impl<E: Display + ?Sized> AgentFailure for E {}
 /// the handler inside the run's span, and ends the run exactly once:
 /// `completed` with the handler's `Ok` value, `failed` with its `Err` or
 /// its panic (which does not escape), `cancelled` when the future is
-/// dropped.
+/// dropped, the run is cancelled, or it outlives its budget (the hub's
+/// [`run_budget`](crate::HubBuilder::run_budget)).
 pub fn run_agent<T, E, F>(
     bridge: AgentBridge,
     name: &'static str,
@@ -134,7 +137,39 @@ where
     T: AgentOutput,
     E: AgentFailure,
 {
+    drive(bridge, name, None, message, handler)
+}
+
+/// [`run_agent`] for `#[agent(timeout = "..")]`: the run's budget is `budget`.
+pub fn run_agent_within<T, E, F>(
+    bridge: AgentBridge,
+    name: &'static str,
+    budget: Duration,
+    message: UserMessage,
+    handler: F,
+) -> BoxFuture<'static, RunOutcome>
+where
+    F: for<'r> FnOnce(&'r Run, UserMessage) -> BoxFuture<'r, Result<T, E>> + Send + 'static,
+    T: AgentOutput,
+    E: AgentFailure,
+{
+    drive(bridge, name, Some(budget), message, handler)
+}
+
+fn drive<T, E, F>(
+    bridge: AgentBridge,
+    name: &'static str,
+    budget: Option<Duration>,
+    message: UserMessage,
+    handler: F,
+) -> BoxFuture<'static, RunOutcome>
+where
+    F: for<'r> FnOnce(&'r Run, UserMessage) -> BoxFuture<'r, Result<T, E>> + Send + 'static,
+    T: AgentOutput,
+    E: AgentFailure,
+{
     Box::pin(async move {
+        let budget = budget.or(bridge.log.limits().run_budget);
         let mut run = Run::start(
             &bridge,
             agent_started {
@@ -144,11 +179,32 @@ where
         );
         run.cancel_on_drop();
         let span = run.span().clone();
-        let handler = tracing::Instrument::instrument(handler(&run, message), span.clone());
-        let outcome = AssertUnwindSafe(handler).catch_unwind().await;
+        let outcome = {
+            let handler = tracing::Instrument::instrument(handler(&run, message), span.clone());
+            // The budget is only kept where there is a tokio timer to keep it.
+            let deadline = budget.filter(|_| tokio::runtime::Handle::try_current().is_ok());
+            let out_of_budget = async {
+                match deadline {
+                    Some(budget) => {
+                        tokio::time::sleep(budget).await;
+                        run.core().cancel(Cancel::Budget(budget));
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            // A cancelled run has sent its terminal events already; the
+            // handler is dropped without being polled again.
+            tokio::select! {
+                biased;
+                outcome = AssertUnwindSafe(handler).catch_unwind() => Some(outcome),
+                _ = run.cancelled() => None,
+                _ = out_of_budget => None,
+            }
+        };
         let run_id = run.id().clone();
         let status = match outcome {
-            Ok(Ok(value)) => match serde_json::to_value(&value) {
+            None => run.core().status(),
+            Some(Ok(Ok(value))) => match serde_json::to_value(&value) {
                 Ok(result) => run.complete(agent_completed {
                     result: Some(result),
                     error: None,
@@ -158,7 +214,7 @@ where
                     error: Some(format!("the agent's result could not be serialised: {e}")),
                 }),
             },
-            Ok(Err(error)) => {
+            Some(Ok(Err(error))) => {
                 let error = error.to_string();
                 tracing::info!(parent: &span, %error, "the agent returned an error");
                 run.complete(agent_completed {
@@ -166,9 +222,10 @@ where
                     error: Some(error),
                 })
             }
-            Err(panic) => {
+            Some(Err(panic)) => {
                 let panic = panic_message(&*panic);
                 tracing::error!(parent: &span, panic, "the agent panicked");
+                crate::metrics::handler_panicked(name);
                 run.complete(agent_completed {
                     result: None,
                     error: Some(format!("the agent panicked: {panic}")),

@@ -37,6 +37,15 @@ pub enum Error {
         /// The hub's `max_event_size`.
         limit: usize,
     },
+    /// The run had already ended (it was cancelled, or its time budget ran
+    /// out) when a custom event was emitted on it; nothing was emitted.
+    #[error(
+        "event `{event}` was not emitted: its run has ended (cancelled, or out of its time budget)"
+    )]
+    RunEnded {
+        /// The event's wire name.
+        event: &'static str,
+    },
     /// A builder was given a value it cannot work with.
     #[error("invalid configuration: {0}")]
     Config(String),

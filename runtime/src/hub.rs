@@ -53,6 +53,9 @@ struct Shard {
 
 const MIN_SWEEP: usize = 64;
 
+/// The default time budget of an agent's run.
+pub(crate) const DEFAULT_RUN_BUDGET: Duration = Duration::from_secs(600);
+
 /// The smallest `max_event_size`: room for an envelope of the longest ids
 /// and names with its large fields cut short.
 pub(crate) const MIN_EVENT_SIZE: usize = 4 * 1024;
@@ -80,7 +83,8 @@ pub(crate) struct HubConfig {
 impl Hub {
     /// A builder with the defaults: events of at most 1 MiB, 256 buffered
     /// events (at most 4 MiB) per user, in-process subscriptions of 1,024
-    /// events (at most 8 MiB), no agents.
+    /// events (at most 8 MiB), runs of agents cancelled after 10 minutes,
+    /// no agents.
     pub fn builder() -> HubBuilder {
         HubBuilder {
             config: HubConfig {
@@ -88,6 +92,7 @@ impl Hub {
                     replay_events: 256,
                     replay_bytes: 4 << 20,
                     max_event_size: 1 << 20,
+                    run_budget: Some(DEFAULT_RUN_BUDGET),
                 },
                 subscriber: QueueLimit {
                     events: 1024,
@@ -264,6 +269,28 @@ impl HubBuilder {
         self
     }
 
+    /// The time budget of a run of an agent (one started by a client's
+    /// `user_message`, or by [`Agent::handle`](crate::Agent::handle)) whose
+    /// `#[agent]` sets no `timeout` of its own: 10 minutes by default,
+    /// `None` for no budget. A run past its budget is cancelled: its open
+    /// tool calls end `cancelled`, then `agent_completed` is sent with
+    /// status `cancelled` and an error saying the budget ran out, and the
+    /// handler is no longer awaited. Runs started by hand with
+    /// `emit!(bridge, agent_started { .. })` take a budget with
+    /// [`Run::set_budget`](crate::Run::set_budget).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let hub = agentwire::Hub::builder().run_budget(Some(Duration::from_secs(120))).build()?;
+    /// let unbounded = agentwire::Hub::builder().run_budget(None).build()?;
+    /// # let _ = (hub, unbounded);
+    /// # Ok::<(), agentwire::Error>(())
+    /// ```
+    pub fn run_budget(mut self, budget: Option<Duration>) -> Self {
+        self.config.log.run_budget = budget;
+        self
+    }
+
     /// How long the log (and so the replay buffer and `seq`) of a user with
     /// no manager, bridge, run, subscription or connection is kept (default
     /// 10 minutes). A log made again after that has a new
@@ -356,6 +383,11 @@ impl HubBuilder {
         } = self.config;
         if subscriber.events == 0 {
             return Err(Error::config("subscriber_capacity must be at least 1"));
+        }
+        if log.run_budget.is_some_and(|b| b.is_zero()) {
+            return Err(Error::config(
+                "run_budget must be positive (None for no budget)",
+            ));
         }
         if log.max_event_size < MIN_EVENT_SIZE {
             return Err(Error::config(format!(

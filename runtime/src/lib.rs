@@ -65,6 +65,7 @@ mod agent_name;
 mod bridge;
 mod builder;
 mod context;
+mod control;
 mod error;
 pub mod events;
 mod factory;
@@ -72,8 +73,11 @@ mod hub;
 mod id;
 mod legacy;
 mod log;
+pub mod metrics;
 mod queue;
 mod run;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod server;
 mod target;
 mod wire;
@@ -136,15 +140,19 @@ pub use agentwire_macros::agent_event;
 /// `handle` emits `agent_started`, runs the body, and emits exactly one
 /// `agent_completed`: `completed` with `T` serialised as the result, `failed`
 /// with `E`'s `Display` as the error, `failed` if the body panics (the panic
-/// does not escape), `cancelled` if the future is dropped.
+/// does not escape), `cancelled` if the future is dropped, the run is
+/// cancelled (a client's `cancel_run`), or it outlives its time budget (then
+/// the handler is no longer awaited; see [`Run::cancelled`]).
 ///
-/// Arguments: `name = "agent_name"` (default: the function's name), and
-/// `crate = path` when the `agentwire` dependency is renamed.
+/// Arguments: `name = "agent_name"` (default: the function's name),
+/// `timeout = "30s"` (the run's time budget, a whole number of `ms`, `s`,
+/// `m` or `h`; default: the hub's [`run_budget`](HubBuilder::run_budget)),
+/// and `crate = path` when the `agentwire` dependency is renamed.
 ///
 /// ```
 /// use agentwire::prelude::*;
 ///
-/// #[agent(name = "researcher")]
+/// #[agent(name = "researcher", timeout = "2m")]
 /// async fn researcher(run: &Run, msg: UserMessage) -> Result<String, AgentError> {
 ///     emit!(run, agent_thinking { reasoning: "reading" });
 ///     Ok(format!("read {} bytes", msg.content.len()))

@@ -178,6 +178,8 @@ pub(crate) struct LogLimits {
     pub(crate) replay_bytes: usize,
     /// The largest frame (a whole envelope) an emit may produce.
     pub(crate) max_event_size: usize,
+    /// The time budget of agent runs that set none of their own.
+    pub(crate) run_budget: Option<std::time::Duration>,
 }
 
 /// How far a subscriber's queue may fall behind before it is dropped.
@@ -195,6 +197,8 @@ pub(crate) struct UserLog {
     backend: Backend,
     /// Live WebSocket connections of this user, for the per-user cap.
     pub(crate) connections: AtomicUsize,
+    /// The user's live runs, for `cancel_run` and the per-user run cap.
+    pub(crate) runs: Arc<crate::control::UserRuns>,
     /// When the log was last used, in milliseconds since [`clock_ms`]'s start.
     last_active: AtomicU64,
 }
@@ -263,6 +267,7 @@ impl UserLog {
                 next_subscriber: 0,
             }),
             connections: AtomicUsize::new(0),
+            runs: Arc::default(),
             last_active: AtomicU64::new(clock_ms()),
         }
     }
@@ -795,6 +800,7 @@ mod tests {
                 replay_events,
                 replay_bytes,
                 max_event_size: 1 << 20,
+                run_budget: None,
             },
         ))
     }

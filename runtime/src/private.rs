@@ -9,7 +9,7 @@ pub use agentwire_macros::__emit;
 pub use futures_util::future::BoxFuture;
 pub use serde;
 
-pub use crate::agent::{run_agent, AgentFailure, AgentOutput};
+pub use crate::agent::{run_agent, run_agent_within, AgentFailure, AgentOutput};
 pub use crate::builder::{
     check_field, CustomEvent, Event, FieldType, IntoField, OptionalField, RequiredField, Set,
     Through, Unset,

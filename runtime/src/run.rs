@@ -9,11 +9,13 @@
 //! written by [`crate::wire`].
 
 use std::fmt;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::bridge::AgentBridge;
 use crate::builder::CustomEvent;
+use crate::control::{Cancel, Cancellation, Gate};
 use crate::events::{
     agent_completed, agent_started, agent_thinking, tool_completed, tool_executing,
 };
@@ -35,6 +37,15 @@ use crate::{Error, RunId, ThreadId, ToolCallId, UserId};
 /// never refused: one over the hub's `max_event_size` is sent with its
 /// large fields cut short (see [the size limit](crate::events#the-size-limit)).
 ///
+/// A run can also be ended from outside: by a `cancel_run` from one of its
+/// user's tabs, or when its time budget runs out
+/// ([`set_budget`](Run::set_budget), the hub's
+/// [`run_budget`](crate::HubBuilder::run_budget)). It then sends its
+/// terminal events at once (open tool calls `cancelled`, `agent_completed`
+/// `cancelled`), [`cancelled`](Run::cancelled) resolves, and whatever is
+/// emitted on it afterwards is dropped: no event of a run ever follows its
+/// `agent_completed`.
+///
 /// ```
 /// use agentwire::prelude::*;
 /// use serde_json::json;
@@ -46,6 +57,14 @@ use crate::{Error, RunId, ThreadId, ToolCallId, UserId};
 /// # }
 /// ```
 pub struct Run {
+    core: Arc<RunCore>,
+    /// Set by `#[agent]`, which owns the run: a drop then means cancellation.
+    cancel_on_drop: bool,
+}
+
+/// What a run shares with whoever may end it from outside its owner: a
+/// client's `cancel_run` and the timer of its budget.
+pub(crate) struct RunCore {
     log: Arc<UserLog>,
     id: RunId,
     thread: ThreadId,
@@ -53,12 +72,15 @@ pub struct Run {
     /// The envelope fields every event of the run shares, written once.
     identity: Identity,
     started: Instant,
-    ended: bool,
-    /// Set by `#[agent]`, which owns the run: a drop then means cancellation.
-    cancel_on_drop: bool,
+    /// Closed by the run's terminal events: nothing is emitted after them.
+    gate: Gate,
+    cancel: Cancellation,
+    /// The `status` of `agent_completed` once it is sent; 0 before.
+    status: AtomicU8,
     /// Tool calls emitted but not completed. A `ToolCall` closes its own
     /// entry; whatever is left when the run ends (a call leaked with
-    /// `mem::forget`) is closed as `cancelled` before `agent_completed`.
+    /// `mem::forget`, or open when the run was cancelled) is closed as
+    /// `cancelled` before `agent_completed`.
     /// A `Mutex`, not a `RefCell`: an `#[agent]` handler holds `&Run`
     /// across `.await` in a `Send` future, so `Run` must be `Sync`.
     open_calls: Mutex<Vec<OpenCall>>,
@@ -85,7 +107,7 @@ impl Run {
             user_id = %bridge.user_id(),
             thread_id = %bridge.thread,
         );
-        let run = Run {
+        let core = Arc::new(RunCore {
             span,
             log: bridge.log.clone(),
             id,
@@ -93,15 +115,21 @@ impl Run {
             agent_name: Arc::from(agent_name),
             identity,
             started: Instant::now(),
-            ended: false,
-            cancel_on_drop: false,
+            gate: Gate::default(),
+            cancel: Cancellation::default(),
+            status: AtomicU8::new(0),
             open_calls: Mutex::new(Vec::new()),
-        };
-        run.emit(&Started {
+        });
+        core.log.runs.register(&core.id, Arc::downgrade(&core));
+        crate::metrics::run_started(&core.agent_name);
+        core.emit(&Started {
             message: event.message.as_deref(),
             name_cut,
         });
-        run
+        Run {
+            core,
+            cancel_on_drop: false,
+        }
     }
 
     /// The run's `tracing` span, `agentwire.run` (with `agent`, `run_id`,
@@ -109,35 +137,156 @@ impl Run {
     /// parent of each tool call's `agentwire.tool_call` span. An
     /// [`#[agent]`](macro@crate::agent) handler runs inside it.
     pub fn span(&self) -> &tracing::Span {
-        &self.span
+        &self.core.span
     }
 
     /// This run's id, as in every envelope's `run_id`.
     pub fn id(&self) -> &RunId {
-        &self.id
+        &self.core.id
     }
 
     /// The user this run emits to.
     pub fn user_id(&self) -> &UserId {
-        self.log.user()
+        self.core.log.user()
     }
 
     /// The thread this run belongs to.
     pub fn thread_id(&self) -> &ThreadId {
-        &self.thread
+        &self.core.thread
     }
 
     /// The agent's name, as in every envelope's `agent_name`.
     pub fn agent_name(&self) -> &str {
-        &self.agent_name
+        &self.core.agent_name
+    }
+
+    /// Resolves once the run is cancelled: by a `cancel_run` from one of
+    /// the user's tabs, or because its time budget ran out. By then the
+    /// run's terminal events are sent (open tool calls `cancelled`, then
+    /// `agent_completed` with status `cancelled`) and anything emitted on
+    /// it is dropped, so an agent waiting on a long tool can stop at once:
+    ///
+    /// ```
+    /// use agentwire::prelude::*;
+    /// # async fn slow_search(q: &str) -> Vec<String> { vec![q.to_owned()] }
+    ///
+    /// #[agent(name = "researcher")]
+    /// async fn researcher(run: &Run, msg: UserMessage) -> Result<usize, AgentError> {
+    ///     let call = emit!(run, tool_executing { tool_name: "search" });
+    ///     tokio::select! {
+    ///         hits = slow_search(&msg.content) => {
+    ///             emit!(call, tool_completed { result: serde_json::json!(hits) });
+    ///             Ok(hits.len())
+    ///         }
+    ///         _ = run.cancelled() => Err(AgentError::new("cancelled")),
+    ///     }
+    /// }
+    /// ```
+    ///
+    /// An `#[agent]` handler need not do this: `#[agent]` stops awaiting
+    /// it as soon as its run is cancelled. Cancel-safe: dropping the future
+    /// changes nothing.
+    pub async fn cancelled(&self) {
+        let core = &self.core;
+        core.cancel.wait(|| core.cancelled_and_ended()).await
+    }
+
+    /// Whether the run was cancelled (see [`cancelled`](Self::cancelled)).
+    pub fn is_cancelled(&self) -> bool {
+        self.core.cancelled_and_ended()
+    }
+
+    /// Gives the run a time budget from now: when it runs out before the
+    /// run ends, the run is cancelled: its open tool calls end `cancelled`,
+    /// then `agent_completed` is sent with status `cancelled` and an error
+    /// saying the budget ran out, and later emits on this run are dropped
+    /// (custom events return [`Error::RunEnded`]). Each call starts a new
+    /// budget; the earliest to run out ends the run.
+    ///
+    /// Runs of an [`#[agent]`](macro@crate::agent) already have one (the
+    /// hub's [`run_budget`](crate::HubBuilder::run_budget), or the agent's
+    /// `timeout`). Needs a tokio runtime: outside one it returns
+    /// [`Error::Config`] and sets nothing.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use agentwire::prelude::*;
+    ///
+    /// # async fn demo(bridge: &AgentBridge) -> Result<(), agentwire::Error> {
+    /// let run = emit!(bridge, agent_started { agent_name: "importer" });
+    /// run.set_budget(Duration::from_secs(30))?;
+    /// // ... if this takes longer than 30 s, the run ends `cancelled` on its own.
+    /// emit!(run, agent_completed {});
+    /// # Ok(()) }
+    /// ```
+    pub fn set_budget(&self, budget: Duration) -> Result<(), Error> {
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| Error::config("Run::set_budget needs a tokio runtime"))?;
+        let core = self.core.clone();
+        runtime.spawn(async move {
+            let ended = core
+                .cancel
+                .wait(|| core.status.load(Ordering::Acquire) != 0);
+            tokio::select! {
+                _ = tokio::time::sleep(budget) => {
+                    core.cancel(Cancel::Budget(budget));
+                }
+                _ = ended => {}
+            }
+        });
+        Ok(())
     }
 
     pub(crate) fn cancel_on_drop(&mut self) {
         self.cancel_on_drop = true;
     }
 
+    pub(crate) fn core(&self) -> &Arc<RunCore> {
+        &self.core
+    }
+
+    pub(crate) fn think(&self, event: agent_thinking) {
+        self.core.think(event)
+    }
+
+    pub(crate) fn execute_tool(&self, event: tool_executing) -> ToolCall<'_> {
+        let (id, tool_name, ended) = self.core.execute_tool(event);
+        let span = tracing::debug_span!(
+            parent: &self.core.span,
+            "agentwire.tool_call",
+            tool_name = &*tool_name,
+            tool_call_id = %id,
+        );
+        ToolCall {
+            run: self,
+            id,
+            tool_name,
+            ended,
+            _span: span,
+        }
+    }
+
+    pub(crate) fn emit_custom<E: CustomEvent>(&self, event: &E) -> Result<(), Error> {
+        self.core.emit_custom(event)
+    }
+
+    /// Ends the run; `error` wins over `result` for the status. Returns the
+    /// status the run ended with: `cancelled` if it had been cancelled.
+    pub(crate) fn complete(self, event: agent_completed) -> RunStatus {
+        let end = End::from_event(
+            RunStatus::Completed,
+            RunStatus::Failed,
+            event.result.as_ref(),
+            event.error.as_deref(),
+        );
+        self.core.terminate(end)
+    }
+}
+
+impl RunCore {
     /// Emits a lifecycle event. It cannot fail: its large fields are cut to
-    /// fit the log's `max_event_size`.
+    /// fit the log's `max_event_size`. The caller holds a
+    /// [`Pass`](crate::control::Pass) of the run's gate, or is closing it.
     #[inline]
     fn emit(&self, payload: &impl Lifecycle) {
         let mut scratch = Scratch::take();
@@ -152,8 +301,12 @@ impl Run {
 
     /// Emits a custom event, which is not cut to fit: one that does not
     /// serialise as a JSON object, or is over the log's `max_event_size`,
-    /// is refused as a whole, and nothing is emitted.
-    pub(crate) fn emit_custom<E: CustomEvent>(&self, event: &E) -> Result<(), Error> {
+    /// is refused as a whole, and nothing is emitted. Nor is anything once
+    /// the run has ended.
+    fn emit_custom<E: CustomEvent>(&self, event: &E) -> Result<(), Error> {
+        let Some(_pass) = self.gate.enter() else {
+            return Err(Error::RunEnded { event: E::NAME });
+        };
         let mut scratch = Scratch::take();
         let limit = self.log.limits().max_event_size;
         let tail = Tail::custom(&mut scratch, &self.identity, limit, E::NAME, event)?;
@@ -166,14 +319,23 @@ impl Run {
     fn append(&self, tail: Tail<'_>) {
         self.log
             .append(tail.event_type(), tail.as_bytes(), tail.unix_ms());
+        crate::metrics::event_emitted(tail.event_type());
     }
 
-    pub(crate) fn think(&self, event: agent_thinking) {
+    fn think(&self, event: agent_thinking) {
+        let Some(_pass) = self.gate.enter() else {
+            return;
+        };
         self.emit(&Thinking(&event));
     }
 
-    pub(crate) fn execute_tool(&self, event: tool_executing) -> ToolCall<'_> {
+    /// Emits `tool_executing` and opens the call; on an ended run neither
+    /// happens and the call comes back already ended.
+    fn execute_tool(&self, event: tool_executing) -> (ToolCallId, Arc<str>, bool) {
         let id = ToolCallId::fresh();
+        let Some(_pass) = self.gate.enter() else {
+            return (id, Arc::from(event.tool_name), true);
+        };
         self.emit(&Executing {
             id: &id,
             event: &event,
@@ -184,19 +346,7 @@ impl Run {
             tool_name: tool_name.clone(),
             started: Instant::now(),
         });
-        let span = tracing::debug_span!(
-            parent: &self.span,
-            "agentwire.tool_call",
-            tool_name = &*tool_name,
-            tool_call_id = %id,
-        );
-        ToolCall {
-            run: self,
-            id,
-            tool_name,
-            ended: false,
-            _span: span,
-        }
+        (id, tool_name, false)
     }
 
     fn open_calls(&self) -> MutexGuard<'_, Vec<OpenCall>> {
@@ -206,8 +356,12 @@ impl Run {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Emits `tool_completed` for the open call `id`, once.
+    /// Emits `tool_completed` for the open call `id`, once. Once the run
+    /// has ended, the run has closed the call itself.
     fn close_tool(&self, id: &ToolCallId, end: End<'_, ToolStatus>) {
+        let Some(_pass) = self.gate.enter() else {
+            return;
+        };
         let call = {
             let mut open = self.open_calls();
             match open.iter().position(|c| &c.id == id) {
@@ -219,6 +373,7 @@ impl Run {
     }
 
     fn emit_tool_completed(&self, call: &OpenCall, end: End<'_, ToolStatus>) {
+        crate::metrics::tool_call_ended(&self.agent_name, end.status);
         self.emit(&ToolCompleted {
             id: &call.id,
             tool_name: &call.tool_name,
@@ -226,21 +381,17 @@ impl Run {
         });
     }
 
-    /// Ends the run; `error` wins over `result` for the status.
-    pub(crate) fn complete(mut self, event: agent_completed) -> RunStatus {
-        let end = End::from_event(
-            RunStatus::Completed,
-            RunStatus::Failed,
-            event.result.as_ref(),
-            event.error.as_deref(),
-        );
-        self.finish(end);
-        end.status
-    }
-
-    fn finish(&mut self, end: End<'_, RunStatus>) {
-        if std::mem::replace(&mut self.ended, true) {
-            return;
+    /// Ends the run once, whoever calls: closes the gate (waiting for the
+    /// emits under way), closes the open tool calls as `cancelled`, and
+    /// sends `agent_completed`. Returns the status the run ended with,
+    /// which is the first caller's.
+    fn terminate(&self, end: End<'_, RunStatus>) -> RunStatus {
+        if !self.gate.close() {
+            // Ended by another thread: its status, once its events are sent.
+            while self.status.load(Ordering::Acquire) == 0 {
+                std::thread::yield_now();
+            }
+            return self.status();
         }
         let leaked = std::mem::take(&mut *self.open_calls());
         for call in &leaked {
@@ -252,7 +403,56 @@ impl Run {
                 ),
             );
         }
-        self.emit(&AgentCompleted(end.after(self.started)));
+        let outcome = end.after(self.started);
+        let elapsed = outcome.elapsed;
+        self.emit(&AgentCompleted(outcome));
+        self.log.runs.unregister(&self.id);
+        crate::metrics::run_ended(&self.agent_name, end.status, elapsed);
+        self.status
+            .store(status_code(end.status), Ordering::Release);
+        // Whoever waits for the run to be cancelled or to end.
+        self.cancel.wake();
+        end.status
+    }
+
+    /// Cancels the run: it ends at once with status `cancelled` and an
+    /// error saying why. False if it had ended already.
+    pub(crate) fn cancel(&self, why: Cancel) -> bool {
+        if self.gate.is_closed() {
+            return false;
+        }
+        self.cancel.set(why);
+        let reason = match why {
+            Cancel::Client => "client",
+            Cancel::Budget(_) => "budget",
+        };
+        crate::metrics::run_cancelled(&self.agent_name, reason);
+        let message = why.message();
+        tracing::info!(parent: &self.span, reason = %message, "run cancelled");
+        self.terminate(End::without_result(RunStatus::Cancelled, &message));
+        true
+    }
+
+    /// Whether the run was cancelled and has sent its terminal events.
+    fn cancelled_and_ended(&self) -> bool {
+        self.cancel.get().is_some() && self.status.load(Ordering::Acquire) != 0
+    }
+
+    /// The status the run ended with (`failed` while it has not).
+    pub(crate) fn status(&self) -> RunStatus {
+        match self.status.load(Ordering::Acquire) {
+            1 => RunStatus::Completed,
+            3 => RunStatus::Cancelled,
+            _ => RunStatus::Failed,
+        }
+    }
+}
+
+fn status_code(status: RunStatus) -> u8 {
+    match status {
+        RunStatus::Completed => 1,
+        RunStatus::Failed => 2,
+        RunStatus::Cancelled => 3,
     }
 }
 
@@ -300,7 +500,7 @@ impl<'a, S: Copy> End<'a, S> {
 
 impl Drop for Run {
     fn drop(&mut self) {
-        if self.ended {
+        if self.core.gate.is_closed() {
             return;
         }
         let (status, error) = if std::thread::panicking() {
@@ -310,17 +510,17 @@ impl Drop for Run {
         } else {
             (RunStatus::Failed, "the run ended without agent_completed")
         };
-        self.finish(End::without_result(status, error));
+        self.core.terminate(End::without_result(status, error));
     }
 }
 
 impl fmt::Debug for Run {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Run")
-            .field("id", &self.id)
+            .field("id", self.id())
             .field("user", self.user_id())
-            .field("thread", &self.thread)
-            .field("agent_name", &self.agent_name)
+            .field("thread", self.thread_id())
+            .field("agent_name", &self.agent_name())
             .finish()
     }
 }
@@ -384,7 +584,7 @@ impl ToolCall<'_> {
 
     fn finish(&mut self, end: End<'_, ToolStatus>) {
         if !std::mem::replace(&mut self.ended, true) {
-            self.run.close_tool(&self.id, end);
+            self.run.core.close_tool(&self.id, end);
         }
     }
 }
@@ -407,7 +607,7 @@ impl fmt::Debug for ToolCall<'_> {
         f.debug_struct("ToolCall")
             .field("id", &self.id)
             .field("tool_name", &self.tool_name)
-            .field("run", &self.run.id)
+            .field("run", self.run.id())
             .finish()
     }
 }
@@ -431,6 +631,7 @@ mod tests {
                 replay_events: 1 << 16,
                 replay_bytes: usize::MAX,
                 max_event_size: limit,
+                run_budget: None,
             },
         );
         AgentBridge {

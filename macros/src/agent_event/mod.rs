@@ -19,6 +19,7 @@ const SPEC: Spec = Spec {
     attribute: "#[agent_event]",
     name_example: "progress_update",
     lifecycle: true,
+    timeout: false,
 };
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {

@@ -102,6 +102,9 @@ pub(crate) async fn open(
     };
     let connection = ConnectionId::fresh();
     let recovery = attached.recovery;
+    if let Some(recovery) = recovery {
+        crate::metrics::replay_requested(recovery.recovered);
+    }
     tracing::debug!(
         target: "agentwire::server",
         user_id = %accepted.user,
@@ -130,6 +133,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut ws: Socket, accepted: Accepted)
     let slot = match take_slot(&shared, &accepted.user) {
         Ok(slot) => slot,
         Err(_over_cap) => {
+            crate::metrics::connection_closed(CloseCode::OverConnectionCap.name());
             // Boxed, as every rarely taken path below: the task's future
             // stays the size of what an open connection needs.
             let close = Box::pin(ws.close(Some(close_frame(CloseCode::OverConnectionCap))));
@@ -165,6 +169,10 @@ pub(crate) async fn run(shared: Arc<Shared>, mut ws: Socket, accepted: Accepted)
             end
         }
     };
+    crate::metrics::connection_closed(match &end {
+        End::Close(code) => code.name(),
+        End::Gone => "gone",
+    });
     drop(out);
     // Say goodbye when the peer can still hear it, and let it answer
     // before the socket goes away.
@@ -279,6 +287,7 @@ pub(crate) struct ConnectionSlot(Arc<UserLog>);
 impl ConnectionSlot {
     fn take(log: &Arc<UserLog>) -> Self {
         log.connections.fetch_add(1, Ordering::AcqRel);
+        crate::metrics::connection_opened();
         ConnectionSlot(log.clone())
     }
 }
@@ -286,5 +295,6 @@ impl ConnectionSlot {
 impl Drop for ConnectionSlot {
     fn drop(&mut self) {
         self.0.connections.fetch_sub(1, Ordering::AcqRel);
+        crate::metrics::connection_ended();
     }
 }

@@ -162,6 +162,26 @@ impl CloseCode {
         CloseCode::ALL.into_iter().find(|c| c.code() == code)
     }
 
+    /// The code's name in metrics labels.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            CloseCode::Normal => "normal",
+            CloseCode::GoingAway => "going_away",
+            CloseCode::ProtocolError => "protocol_error",
+            CloseCode::InvalidData => "invalid_data",
+            CloseCode::Policy => "policy",
+            CloseCode::TooBig => "too_big",
+            CloseCode::Internal => "internal",
+            CloseCode::TokenExpired => "token_expired",
+            CloseCode::SlowConsumer => "slow_consumer",
+            CloseCode::OverConnectionCap => "over_connection_cap",
+            CloseCode::RateLimited => "rate_limited",
+            CloseCode::TryAgainLater => "try_again_later",
+            CloseCode::StreamReset => "stream_reset",
+        }
+    }
+
     pub(crate) fn reason(self) -> &'static str {
         match self {
             CloseCode::Normal => "bye",
@@ -201,6 +221,7 @@ pub struct ServerConfig {
     pub(crate) auth: JwtAuth,
     pub(crate) allowed_origins: Option<Vec<String>>,
     pub(crate) max_connections_per_user: usize,
+    pub(crate) max_runs_per_user: usize,
     pub(crate) max_inbound_message: usize,
     pub(crate) queue_capacity: usize,
     pub(crate) queue_bytes: usize,
@@ -216,7 +237,7 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    /// Defaults: 10 connections per user, 64 KiB inbound messages, a queue
+    /// Defaults: 10 connections and 4 runs going per user, 64 KiB inbound messages, a queue
     /// of 1,024 events or 8 MiB per connection, 10 s write timeout, pings every 30 s
     /// with 30 s to answer, 10 inbound messages per second (bursts of 20),
     /// any `Origin`.
@@ -225,6 +246,7 @@ impl ServerConfig {
             auth,
             allowed_origins: None,
             max_connections_per_user: 10,
+            max_runs_per_user: 4,
             max_inbound_message: 64 * 1024,
             queue_capacity: 1024,
             queue_bytes: 8 << 20,
@@ -269,6 +291,16 @@ impl ServerConfig {
     /// [`CloseCode::OverConnectionCap`].
     pub fn max_connections_per_user(mut self, n: usize) -> Self {
         self.max_connections_per_user = n;
+        self
+    }
+
+    /// Runs a user's `user_message`s may have going at once, all of the
+    /// user's tabs together (default 4). Over it, a `user_message` gets an
+    /// `error` frame with code `too_many_runs` and starts nothing; a run
+    /// frees its place when it ends, however it ends (completed, failed,
+    /// panicked, cancelled, out of budget).
+    pub fn max_runs_per_user(mut self, n: usize) -> Self {
+        self.max_runs_per_user = n;
         self
     }
 
@@ -338,6 +370,10 @@ impl ServerConfig {
             (
                 self.max_connections_per_user == 0,
                 "max_connections_per_user must be at least 1",
+            ),
+            (
+                self.max_runs_per_user == 0,
+                "max_runs_per_user must be at least 1",
             ),
             (
                 self.max_inbound_message < 64,

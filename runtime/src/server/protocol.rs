@@ -3,12 +3,13 @@
 use serde_json::Value;
 
 use crate::wire;
-use crate::{ThreadId, UserMessage};
+use crate::{RunId, ThreadId, UserMessage};
 
 /// What a client sent.
 #[derive(Debug)]
 pub(crate) enum Inbound {
     UserMessage(UserMessage),
+    CancelRun(RunId),
     Ping,
 }
 
@@ -19,7 +20,7 @@ pub(crate) enum Inbound {
 /// use agentwire::server::ErrorCode;
 ///
 /// assert_eq!(ErrorCode::InvalidJson.as_str(), "invalid_json");
-/// assert_eq!(ErrorCode::ALL.len(), 9);
+/// assert_eq!(ErrorCode::ALL.len(), 11);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -37,6 +38,12 @@ pub enum ErrorCode {
     NoAgent,
     /// A binary frame: the protocol is JSON in text frames.
     Unsupported,
+    /// `user_message` while the user already has the maximum number of
+    /// runs going (4 by default); nothing was started.
+    TooManyRuns,
+    /// `cancel_run` named no run of this user that is still going: an
+    /// unknown id, a run that has ended, or another user's run.
+    UnknownRun,
     /// The server is shutting down and starts no new runs.
     ShuttingDown,
     /// The server could not act on a valid message; nothing was started.
@@ -48,12 +55,14 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order the README lists them.
-    pub const ALL: [ErrorCode; 9] = [
+    pub const ALL: [ErrorCode; 11] = [
         ErrorCode::InvalidJson,
         ErrorCode::InvalidPayload,
         ErrorCode::UnknownType,
         ErrorCode::UnknownAgent,
         ErrorCode::NoAgent,
+        ErrorCode::TooManyRuns,
+        ErrorCode::UnknownRun,
         ErrorCode::Unsupported,
         ErrorCode::ShuttingDown,
         ErrorCode::Internal,
@@ -68,6 +77,8 @@ impl ErrorCode {
             ErrorCode::UnknownType => "unknown_type",
             ErrorCode::UnknownAgent => "unknown_agent",
             ErrorCode::NoAgent => "no_agent",
+            ErrorCode::TooManyRuns => "too_many_runs",
+            ErrorCode::UnknownRun => "unknown_run",
             ErrorCode::Unsupported => "unsupported",
             ErrorCode::ShuttingDown => "shutting_down",
             ErrorCode::Internal => "internal",
@@ -221,10 +232,24 @@ pub(crate) fn parse(text: &str) -> Result<Inbound, ClientError> {
             }
             Ok(Inbound::UserMessage(message))
         }
+        "cancel_run" => {
+            let run_id = match obj.get("payload").and_then(|p| p.get("run_id")) {
+                Some(Value::String(id)) => id,
+                _ => {
+                    return Err(ClientError::new(
+                        ErrorCode::InvalidPayload,
+                        "`cancel_run` needs a `payload` object with a string `run_id`",
+                    ))
+                }
+            };
+            RunId::new(run_id)
+                .map(Inbound::CancelRun)
+                .map_err(|e| ClientError::new(ErrorCode::InvalidPayload, e.to_string()))
+        }
         other => Err(ClientError::new(
             ErrorCode::UnknownType,
             format!(
-                "unknown message type `{}`; expected `user_message` or `ping`",
+                "unknown message type `{}`; expected `user_message`, `cancel_run` or `ping`",
                 other.chars().take(64).collect::<String>()
             ),
         )),
@@ -248,6 +273,10 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(parse(r#"{"type":"ping"}"#), Ok(Inbound::Ping)));
+        match parse(r#"{"type":"cancel_run","payload":{"run_id":"run_1"}}"#) {
+            Ok(Inbound::CancelRun(id)) => assert_eq!(id.as_str(), "run_1"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -267,6 +296,15 @@ mod tests {
         );
         assert_eq!(
             code(r#"{"type":"user_message","payload":{"content":"x","thread_id":""}}"#),
+            "invalid_payload"
+        );
+        assert_eq!(code(r#"{"type":"cancel_run"}"#), "invalid_payload");
+        assert_eq!(
+            code(r#"{"type":"cancel_run","payload":{"run_id":7}}"#),
+            "invalid_payload"
+        );
+        assert_eq!(
+            code(r#"{"type":"cancel_run","payload":{"run_id":""}}"#),
             "invalid_payload"
         );
     }
@@ -345,6 +383,10 @@ mod tests {
                 let text = value.to_string();
                 match parse(&text) {
                     Ok(Inbound::Ping) => prop_assert_eq!(&value["type"], "ping"),
+                    Ok(Inbound::CancelRun(id)) => {
+                        prop_assert_eq!(&value["type"], "cancel_run");
+                        prop_assert_eq!(&value["payload"]["run_id"], id.as_str());
+                    }
                     Ok(Inbound::UserMessage(m)) => {
                         prop_assert_eq!(&value["type"], "user_message");
                         prop_assert_eq!(&value["payload"]["content"], m.content.as_str());
@@ -352,7 +394,7 @@ mod tests {
                     }
                     Err(e) => {
                         prop_assert_ne!(e.code, ErrorCode::InvalidJson);
-                        let known = matches!(value.get("type").and_then(Value::as_str), Some("ping" | "user_message"));
+                        let known = matches!(value.get("type").and_then(Value::as_str), Some("ping" | "user_message" | "cancel_run"));
                         let has_type = value.get("type").is_some_and(Value::is_string);
                         prop_assert_eq!(e.code == ErrorCode::UnknownType, has_type && !known);
                         // The error frame is JSON whatever the message quotes.

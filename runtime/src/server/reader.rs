@@ -98,6 +98,9 @@ impl Reader<'_> {
                     .err()
                     .map(|e| e.to_frame())
             }
+            Ok(Inbound::CancelRun(id)) => runs::cancel(self.shared, self.user, &id)
+                .err()
+                .map(|e| e.to_frame()),
             Err(e) => Some(e.to_frame()),
         };
         if let Some(reply) = reply {

@@ -34,11 +34,13 @@ impl WsService {
     /// error saying what is wrong with the request.
     pub(crate) fn respond<B>(&self, mut req: Request<B>) -> Response<Body> {
         if *self.shared.stop_runs.borrow() {
+            crate::metrics::handshake_refused("shutting_down");
             return Rejection::unavailable().into_response();
         }
         let (accepted, resp) = match handshake::check(&self.shared.config, &req) {
             Ok(ok) => ok,
             Err(rejection) => {
+                crate::metrics::handshake_refused(refusal_reason(rejection.status()));
                 tracing::info!(
                     target: "agentwire::server",
                     status = rejection.status().as_u16(),
@@ -119,6 +121,21 @@ impl<B> tower_service::Service<Request<B>> for WsService {
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
         ready(Ok(self.respond(req)))
+    }
+}
+
+/// The `reason` label of a refused handshake.
+#[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+fn refusal_reason(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden_origin",
+        405 => "method_not_allowed",
+        426 => "upgrade_required",
+        431 => "headers_too_large",
+        503 => "shutting_down",
+        _ => "other",
     }
 }
 

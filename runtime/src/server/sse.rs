@@ -204,8 +204,8 @@ impl SseService {
         Ok(resp)
     }
 
-    /// `POST`: a `user_message` (or `ping`) in the body, as a WebSocket
-    /// client would send it.
+    /// `POST`: a `user_message`, `cancel_run` (or `ping`) in the body, as a
+    /// WebSocket client would send it.
     async fn post<B>(&self, req: Request<B>) -> Response<SseBody>
     where
         B: Body + Send + 'static,
@@ -234,6 +234,10 @@ impl SseService {
                     Err(e) => client_error(&e),
                 }
             }
+            Ok(Inbound::CancelRun(id)) => match runs::cancel(&self.shared, &user, &id) {
+                Ok(()) => json(StatusCode::ACCEPTED, ACCEPTED.to_owned()),
+                Err(e) => client_error(&e),
+            },
             Err(e) => client_error(&e),
         }
     }
@@ -289,8 +293,9 @@ const ACCEPTED: &str = "{\"type\":\"accepted\"}";
 /// | code | status |
 /// |---|---|
 /// | `invalid_json`, `invalid_payload`, `unknown_type`, `unknown_agent` | 400 |
+/// | `unknown_run` | 404 |
 /// | `unsupported` | 415 |
-/// | `rate_limited` | 429 |
+/// | `rate_limited`, `too_many_runs` | 429 |
 /// | `internal` | 500 |
 /// | `no_agent`, `shutting_down` | 503 |
 pub(crate) fn http_status(code: ErrorCode) -> StatusCode {
@@ -300,7 +305,8 @@ pub(crate) fn http_status(code: ErrorCode) -> StatusCode {
         | ErrorCode::UnknownType
         | ErrorCode::UnknownAgent => StatusCode::BAD_REQUEST,
         ErrorCode::Unsupported => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::UnknownRun => StatusCode::NOT_FOUND,
+        ErrorCode::RateLimited | ErrorCode::TooManyRuns => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::NoAgent | ErrorCode::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
     }

@@ -87,9 +87,12 @@ impl Out {
         messages: impl IntoIterator<Item = Message>,
     ) -> Result<(), End> {
         let write = async {
+            let mut bytes = 0;
             for message in messages {
+                bytes += message.len();
                 ws.feed(message).await?;
             }
+            crate::metrics::bytes_written(bytes);
             ws.flush().await
         };
         let mut write = std::pin::pin!(write);
@@ -112,7 +115,9 @@ impl Out {
             }
             // Server frames first, each on its own.
             if let Some(control) = self.control.pop_front() {
-                if let Err(e) = Pin::new(&mut *ws).start_send(control.into_message()) {
+                let message = control.into_message();
+                crate::metrics::bytes_written(message.len());
+                if let Err(e) = Pin::new(&mut *ws).start_send(message) {
                     return Poll::Ready(write_error(e));
                 }
                 self.unflushed = true;
@@ -160,6 +165,26 @@ impl Out {
     /// Feeds the batch and flushes it. The deadline is armed only when the
     /// socket cannot take it at once.
     fn poll_drain(&mut self, ws: &mut Socket, cx: &mut Context<'_>) -> Poll<Result<(), End>> {
+        if self.batch.is_empty() {
+            return self.poll_flushed(ws, cx);
+        }
+        let mut bytes = 0;
+        let fed = self.feed(ws, cx, &mut bytes);
+        // Counted once per batch: the counter is shared by every connection.
+        crate::metrics::bytes_written(bytes);
+        match fed {
+            Poll::Ready(Ok(())) => self.poll_flushed(ws, cx),
+            other => other,
+        }
+    }
+
+    /// Feeds the batch's frames as far as the socket takes them.
+    fn feed(
+        &mut self,
+        ws: &mut Socket,
+        cx: &mut Context<'_>,
+        bytes: &mut usize,
+    ) -> Poll<Result<(), End>> {
         while !self.batch.is_empty() {
             match Pin::new(&mut *ws).poll_ready(cx) {
                 Poll::Ready(Ok(())) => {}
@@ -169,11 +194,17 @@ impl Out {
             let Some(frame) = self.batch.pop_front() else {
                 break;
             };
+            *bytes += frame.text.len();
             if let Err(e) = Pin::new(&mut *ws).start_send(Message::Text(frame.text)) {
                 return Poll::Ready(Err(write_error(e)));
             }
             self.unflushed = true;
         }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Flushes what was fed.
+    fn poll_flushed(&mut self, ws: &mut Socket, cx: &mut Context<'_>) -> Poll<Result<(), End>> {
         if self.unflushed {
             match Pin::new(&mut *ws).poll_flush(cx) {
                 Poll::Ready(Ok(())) => self.unflushed = false,
