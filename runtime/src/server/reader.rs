@@ -133,6 +133,7 @@ impl Reader<'_> {
                 .err()
                 .map(|e| e.to_frame()),
             Ok(Inbound::CancelRun(id)) => runs::cancel(self.shared, self.user, &id)
+                .await
                 .err()
                 .map(|e| e.to_frame()),
             Err(e) => Some(e.to_frame()),
