@@ -123,11 +123,18 @@ async fn a_run_started_on_one_node_is_cancelled_from_a_tab_on_another() {
     assert_eq!(ended_a, ended_b, "the same terminal events on both nodes");
     let seqs: Vec<u64> = ended_a.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
     assert_eq!(seqs, [3, 4]);
-    assert_eq!(drain_replies(&mut on_b).await, Vec::<Value>::new(), "no error");
+    assert_eq!(
+        drain_replies(&mut on_b).await,
+        Vec::<Value>::new(),
+        "no error"
+    );
     assert_eq!(drain_replies(&mut on_a).await, Vec::<Value>::new());
     let deadline = Instant::now() + WAIT;
     while a.server.active_runs() != 0 {
-        assert!(Instant::now() < deadline, "the run is still going on node A");
+        assert!(
+            Instant::now() < deadline,
+            "the run is still going on node A"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     wait_for_records(&redis, "alice", 0).await;
