@@ -1,13 +1,15 @@
 //! The Redis backend: one user's stream shared by every node on one Redis.
 //!
-//! Per user there are three names, all with the user's id as hash tag so
-//! that Redis Cluster keeps them in one slot:
+//! Per user there are four names, all with the user's id as hash tag so
+//! that Redis Cluster keeps them in one slot, and one channel per node:
 //!
 //! | name | what |
 //! |---|---|
 //! | `{prefix}:{<user>}:meta` | hash: `epoch`, `seq` (the last assigned), `w:<node>` (the last batch each node wrote) |
 //! | `{prefix}:{<user>}:log` | stream: entry `<seq>-0` with fields `t` (event type) and `b` (the envelope after `seq`), trimmed to the replay window |
 //! | `{prefix}:{<user>}:ch` | pub/sub channel: `<epoch> <seq> <type> <envelope after seq>` per event |
+//! | `{prefix}:{<user>}:runs` | hash: the user's live runs on every node, `r:<run id>` per run and `s:<id>` per place under the run cap, each `<node> <expires at, ms of Redis's clock>` |
+//! | `{prefix}:node:<node>` | pub/sub channel, one per node: `<runs key>\n<run id>` per cancel forwarded to it |
 //!
 //! Emitting hands the event to the user's writer task on this node (never
 //! blocking the agent); the task appends its batch with one script
@@ -19,6 +21,14 @@
 //! anything after it is delivered. When it cannot be filled, or the
 //! stream turns out to be another (a new epoch), the subscribers are
 //! dropped as reset and told so.
+//!
+//! A node records each run it hosts in the user's runs hash, through the
+//! user's writer in order with the events (so a run's record is there
+//! before its `agent_started`), and refreshes its records while the runs
+//! live; a record expires on its own when its node dies. A `cancel_run`
+//! for a run this node does not host looks the run up there ([`CANCEL`])
+//! and publishes the cancel on the hosting node's channel, which that
+//! node subscribes to before it writes any run record.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
