@@ -113,13 +113,19 @@ async fn lost_pubsub_messages_are_filled_from_the_stream() {
     let mut tab = Client::connect(&server.url, "erin").await;
     let mut next = 1;
     for round in 0..5 {
-        // The server node's subscription connection goes; the worker
-        // emits at once, into the window where nobody is subscribed.
-        let killed: i64 = redis.query(&["CLIENT", "KILL", "TYPE", "pubsub"]).await;
+        // The server node's subscription connection goes (with the
+        // worker's, which takes forwarded cancels once it has hosted a
+        // run); the worker emits at once, into the window where nobody is
+        // subscribed.
+        let numsub: (String, i64) = redis
+            .query(&["PUBSUB", "NUMSUB", "agentwire:{erin}:ch"])
+            .await;
         assert_eq!(
-            killed, 1,
+            numsub.1, 1,
             "round {round}: the node's subscription was not there"
         );
+        let killed: i64 = redis.query(&["CLIENT", "KILL", "TYPE", "pubsub"]).await;
+        assert!(killed >= 1, "round {round}: nothing killed");
         let run = agent(&worker, "erin", 20, Duration::ZERO);
         run.await.unwrap();
         let seen = read_until_done_or_closed(&mut tab).await;

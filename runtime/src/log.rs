@@ -272,6 +272,35 @@ impl UserLog {
         }
     }
 
+    /// Registers a run of this user that this process hosts, before its
+    /// first event: for `cancel_run` here and, with a remote backend, from
+    /// any node.
+    pub(crate) fn run_started(&self, id: &crate::RunId, run: Weak<crate::run::RunCore>) {
+        #[cfg(feature = "redis")]
+        if let Backend::Remote(remote) = &self.backend {
+            remote.host_run(id, run.clone());
+        }
+        self.runs.register(id, run);
+    }
+
+    /// The run `id` sent its terminal events.
+    pub(crate) fn run_ended(&self, id: &crate::RunId) {
+        self.runs.unregister(id);
+        #[cfg(feature = "redis")]
+        if let Backend::Remote(remote) = &self.backend {
+            remote.end_run(id);
+        }
+    }
+
+    /// The shared backend, when the log is one node's view of it.
+    #[cfg(feature = "redis")]
+    pub(crate) fn remote(&self) -> Option<&Arc<remote::RedisStream>> {
+        match &self.backend {
+            Backend::Remote(remote) => Some(remote),
+            Backend::Memory(_) => None,
+        }
+    }
+
     fn touch(&self, now_ms: u64) {
         self.last_active.store(now_ms, Ordering::Relaxed);
     }

@@ -120,7 +120,7 @@ impl Run {
             status: AtomicU8::new(0),
             open_calls: Mutex::new(Vec::new()),
         });
-        core.log.runs.register(&core.id, Arc::downgrade(&core));
+        core.log.run_started(&core.id, Arc::downgrade(&core));
         crate::metrics::run_started(&core.agent_name);
         core.emit(&Started {
             message: event.message.as_deref(),
@@ -406,7 +406,7 @@ impl RunCore {
         let outcome = end.after(self.started);
         let elapsed = outcome.elapsed;
         self.emit(&AgentCompleted(outcome));
-        self.log.runs.unregister(&self.id);
+        self.log.run_ended(&self.id);
         crate::metrics::run_ended(&self.agent_name, end.status, elapsed);
         self.status
             .store(status_code(end.status), Ordering::Release);

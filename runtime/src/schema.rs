@@ -685,7 +685,7 @@ impl JsonSchema for ErrorCode {
                     }
                     ErrorCode::ShuttingDown => "the server is shutting down and starts no runs",
                     ErrorCode::Internal => {
-                        "the server could not act on a valid message; nothing started"
+                        "the server could not act on a valid message: nothing started, or a `cancel_run` could not be delivered to the node running the run"
                     }
                 };
                 (c.as_str(), what)

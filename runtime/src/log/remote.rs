@@ -1,13 +1,15 @@
 //! The Redis backend: one user's stream shared by every node on one Redis.
 //!
-//! Per user there are three names, all with the user's id as hash tag so
-//! that Redis Cluster keeps them in one slot:
+//! Per user there are four names, all with the user's id as hash tag so
+//! that Redis Cluster keeps them in one slot, and one channel per node:
 //!
 //! | name | what |
 //! |---|---|
 //! | `{prefix}:{<user>}:meta` | hash: `epoch`, `seq` (the last assigned), `w:<node>` (the last batch each node wrote) |
 //! | `{prefix}:{<user>}:log` | stream: entry `<seq>-0` with fields `t` (event type) and `b` (the envelope after `seq`), trimmed to the replay window |
 //! | `{prefix}:{<user>}:ch` | pub/sub channel: `<epoch> <seq> <type> <envelope after seq>` per event |
+//! | `{prefix}:{<user>}:runs` | hash: the user's live runs on every node, `r:<run id>` per run and `s:<id>` per place under the run cap, each `<node> <expires at, ms of Redis's clock>` |
+//! | `{prefix}:node:<node>` | pub/sub channel, one per node: `<runs key>\n<run id>` per cancel forwarded to it |
 //!
 //! Emitting hands the event to the user's writer task on this node (never
 //! blocking the agent); the task appends its batch with one script
@@ -19,6 +21,14 @@
 //! anything after it is delivered. When it cannot be filled, or the
 //! stream turns out to be another (a new epoch), the subscribers are
 //! dropped as reset and told so.
+//!
+//! A node records each run it hosts in the user's runs hash, through the
+//! user's writer in order with the events (so a run's record is there
+//! before its `agent_started`), and refreshes its records while the runs
+//! live; a record expires on its own when its node dies. A `cancel_run`
+//! for a run this node does not host looks the run up there ([`CANCEL`])
+//! and publishes the cancel on the hosting node's channel, which that
+//! node subscribes to before it writes any run record.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -30,7 +40,9 @@ use ::redis::{ProtocolVersion, PushInfo, PushKind, Script, Value};
 use tokio::sync::{oneshot, Notify};
 
 use super::{Frame, LogBackend, SyncGuard, UserLog};
-use crate::{wire, Error, UserId};
+use crate::control::Cancel;
+use crate::run::RunCore;
+use crate::{wire, Error, RunId, UserId};
 
 /// Appends a batch of events to a user's stream, atomically.
 ///
@@ -92,6 +104,101 @@ end
 return {epoch, seq, entries}
 ";
 
+/// The clock of the run records: Redis's own, in milliseconds, so that
+/// nodes with skewed clocks agree on what has expired; and whether a
+/// record (`<node> <expires at>`) is still live.
+const RECORD_LIB: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function parse(v)
+  local sp = string.find(v, ' ', 1, true)
+  if not sp then return nil, nil end
+  return string.sub(v, 1, sp - 1), tonumber(string.sub(v, sp + 1))
+end
+";
+
+/// Records what this node hosts of a user's live runs: sets (or
+/// refreshes) some records and deletes others, only its own.
+///
+/// KEYS: runs. ARGV: node, TTL in ms, the number of fields to set, those
+/// fields, then the fields to delete.
+const HOST: &str = r"
+local runs = KEYS[1]
+local node, ttl, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local value = node .. ' ' .. string.format('%d', now + ttl)
+for i = 4, 3 + n do
+  redis.call('HSET', runs, ARGV[i], value)
+end
+for i = 4 + n, #ARGV do
+  local v = redis.call('HGET', runs, ARGV[i])
+  if v and parse(v) == node then
+    redis.call('HDEL', runs, ARGV[i])
+  end
+end
+redis.call('PEXPIRE', runs, ttl)
+return 1
+";
+
+/// Takes a place under the per-user cap of client-started runs, across
+/// every node: forgets expired records, counts the live `s:` ones, and
+/// adds `field` if there are fewer than the cap. Returns 1 if taken.
+///
+/// KEYS: runs. ARGV: node, TTL in ms, field, cap.
+const CLAIM: &str = r"
+local runs = KEYS[1]
+local node, ttl, field, cap = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local all = redis.call('HGETALL', runs)
+local taken = 0
+for i = 1, #all, 2 do
+  local _, expires = parse(all[i + 1])
+  if (not expires) or expires <= now then
+    redis.call('HDEL', runs, all[i])
+  elseif string.sub(all[i], 1, 2) == 's:' then
+    taken = taken + 1
+  end
+end
+if taken >= cap then
+  return 0
+end
+redis.call('HSET', runs, field, node .. ' ' .. string.format('%d', now + ttl))
+redis.call('PEXPIRE', runs, ttl)
+return 1
+";
+
+/// Forwards a `cancel_run` to the node that hosts the run: 0 when the
+/// user has no live run of that id, 1 when the node's subscription took
+/// the message, -1 when no subscriber did (the node is gone, or its
+/// subscription is down).
+///
+/// KEYS: runs. ARGV: field, the prefix of the nodes' channels, message.
+const CANCEL: &str = r"
+local runs = KEYS[1]
+local v = redis.call('HGET', runs, ARGV[1])
+if not v then
+  return 0
+end
+local node, expires = parse(v)
+if (not expires) or expires <= now then
+  redis.call('HDEL', runs, ARGV[1])
+  return 0
+end
+if redis.call('PUBLISH', ARGV[2] .. node, ARGV[3]) > 0 then
+  return 1
+end
+return -1
+";
+
+/// How long a run record lives unless its node refreshes it: a node that
+/// dies takes its records with it within this time.
+const RUN_TTL: Duration = Duration::from_secs(30);
+/// How often a node refreshes the records of the runs it hosts.
+const RUN_REFRESH: Duration = Duration::from_secs(10);
+/// Deletions of records waiting for Redis, per user; past that the
+/// records are left to expire.
+const ENDED_CAPACITY: usize = 1024;
+/// How long a `cancel_run` or a claim under the cap waits for Redis.
+const CONTROL_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// How long an attach waits for Redis before the connection is refused.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(5);
 /// Events (and at most this many bytes) written by one script call.
@@ -133,9 +240,16 @@ impl RedisConfig {
 }
 
 /// Who gets a channel's messages on this node.
-#[derive(Default)]
 struct Routes {
     followers: Mutex<HashMap<Vec<u8>, Weak<RedisStream>>>,
+    /// This node's own channel, for cancels forwarded by other nodes.
+    control: Vec<u8>,
+    /// Set once this node has subscribed to [`Self::control`] (when it
+    /// first hosts a run); resubscribed after a reconnect from then on.
+    control_subscribed: AtomicBool,
+    /// The users whose runs this node may host, by their runs key.
+    hosts: Mutex<HashMap<Vec<u8>, Weak<RedisStream>>>,
+    runtime: tokio::runtime::Handle,
     /// The subscription connection was lost: resubscribe, then resync.
     disconnected: Notify,
     closed: AtomicBool,
@@ -148,6 +262,31 @@ impl Routes {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn hosts(&self) -> MutexGuard<'_, HashMap<Vec<u8>, Weak<RedisStream>>> {
+        self.hosts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A cancel forwarded by another node: `<runs key>\n<run id>`. Only a
+    /// live run this node hosts under that key is cancelled; anything else
+    /// (it ended meanwhile) is nothing to do.
+    fn cancel_requested(&self, payload: &[u8]) {
+        let Some(split) = payload.iter().position(|b| *b == b'\n') else {
+            return;
+        };
+        let (key, id) = (&payload[..split], &payload[split + 1..]);
+        let Ok(id) = std::str::from_utf8(id) else {
+            return;
+        };
+        let stream = self.hosts().get(key).and_then(Weak::upgrade);
+        let Some(run) = stream.and_then(|s| s.hosted_run(id)) else {
+            return;
+        };
+        // Off the connection's task: ending a run emits its terminal events.
+        self.runtime.spawn(async move {
+            run.cancel(Cancel::Client);
+        });
+    }
+
     fn push(&self, info: PushInfo) {
         match info.kind {
             PushKind::Message => {
@@ -157,6 +296,10 @@ impl Routes {
                 else {
                     return;
                 };
+                if channel == self.control {
+                    self.cancel_requested(&payload);
+                    return;
+                }
                 let stream = self.followers().get(&channel).and_then(Weak::upgrade);
                 if let Some(stream) = stream {
                     stream.received(payload);
@@ -179,6 +322,11 @@ pub(crate) struct RedisLink {
     routes: Arc<Routes>,
     append: Script,
     read: Script,
+    host: Script,
+    claim: Script,
+    cancel: Script,
+    /// `{prefix}:node:`, followed by a node's id: that node's channel.
+    control_prefix: String,
     /// Batch numbers, increasing across every user's writer on this node.
     next_batch: AtomicU64,
     /// Held while a route and its subscription change together, so that a
@@ -207,7 +355,17 @@ impl RedisLink {
             .set_response_timeout(Some(Duration::from_secs(3)))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(200));
-        let routes = Arc::new(Routes::default());
+        let node = crate::id::fresh("node");
+        let control_prefix = format!("{}:node:", config.key_prefix);
+        let routes = Arc::new(Routes {
+            followers: Mutex::default(),
+            control: format!("{control_prefix}{node}").into_bytes(),
+            control_subscribed: AtomicBool::new(false),
+            hosts: Mutex::default(),
+            runtime: runtime.clone(),
+            disconnected: Notify::new(),
+            closed: AtomicBool::new(false),
+        });
         let pushed = routes.clone();
         let sub_config = base.clone().set_push_sender(move |info: PushInfo| {
             pushed.push(info);
@@ -222,12 +380,16 @@ impl RedisLink {
         };
         let link = Arc::new(RedisLink {
             config,
-            node: crate::id::fresh("node"),
+            node,
             cmd,
             sub,
             routes,
             append: Script::new(APPEND),
             read: Script::new(READ),
+            host: Script::new(&format!("{RECORD_LIB}{HOST}")),
+            claim: Script::new(&format!("{RECORD_LIB}{CLAIM}")),
+            cancel: Script::new(&format!("{RECORD_LIB}{CANCEL}")),
+            control_prefix,
             next_batch: AtomicU64::new(1),
             subscribing: tokio::sync::Mutex::new(()),
             runtime,
@@ -235,6 +397,30 @@ impl RedisLink {
         link.runtime
             .spawn(resubscribe(Arc::downgrade(&link), link.routes.clone()));
         Ok(link)
+    }
+
+    /// Subscribes to this node's channel, once: from then on it takes the
+    /// cancels other nodes forward. False when Redis is unreachable.
+    async fn subscribe_control(&self) -> bool {
+        let routes = &self.routes;
+        if routes.control_subscribed.load(Ordering::Acquire) {
+            return true;
+        }
+        let _subscribing = self.subscribing.lock().await;
+        if routes.control_subscribed.load(Ordering::Acquire) {
+            return true;
+        }
+        let mut sub = self.sub.clone();
+        match sub.subscribe(&routes.control[..]).await {
+            Ok(()) => {
+                routes.control_subscribed.store(true, Ordering::Release);
+                true
+            }
+            Err(e) => {
+                tracing::debug!(target: "agentwire::redis", error = %e, "subscribe failed");
+                false
+            }
+        }
     }
 
     /// The backend of one user's log on this node; [`start`] it once the
@@ -247,6 +433,8 @@ impl RedisLink {
             meta: format!("{prefix}:{{{tag}}}:meta"),
             stream: format!("{prefix}:{{{tag}}}:log"),
             channel: format!("{prefix}:{{{tag}}}:ch"),
+            runs: format!("{prefix}:{{{tag}}}:runs"),
+            hosted: Mutex::new(Hosted::default()),
             outbox: Mutex::new(Outbox::default()),
             inbox: Mutex::new(Inbox::default()),
             wake: Notify::new(),
@@ -276,7 +464,10 @@ async fn resubscribe(link: Weak<RedisLink>, routes: Arc<Routes>) {
             let Some(link) = link.upgrade() else {
                 return;
             };
-            let channels: Vec<Vec<u8>> = routes.followers().keys().cloned().collect();
+            let mut channels: Vec<Vec<u8>> = routes.followers().keys().cloned().collect();
+            if routes.control_subscribed.load(Ordering::Acquire) {
+                channels.push(routes.control.clone());
+            }
             if channels.is_empty() {
                 break;
             }
@@ -318,6 +509,9 @@ enum Item {
     /// Sync this node's view with the stream, in order with the events
     /// before it; answered when asked by an attach.
     Sync(Option<oneshot::Sender<bool>>),
+    /// Write the changes to this node's run records, in order with the
+    /// events: a run's record is in Redis before its `agent_started`.
+    Runs,
 }
 
 /// What waits to be written, in emit order. Bounded: an event that does
@@ -347,6 +541,10 @@ pub(crate) struct RedisStream {
     meta: String,
     stream: String,
     channel: String,
+    /// `{prefix}:{<user>}:runs`: the user's live runs on every node.
+    runs: String,
+    /// This node's live runs of the user, and their records.
+    hosted: Mutex<Hosted>,
     outbox: Mutex<Outbox>,
     inbox: Mutex<Inbox>,
     wake: Notify,
@@ -354,6 +552,53 @@ pub(crate) struct RedisStream {
     /// following meanwhile.
     attaching: Arc<AtomicUsize>,
     running: AtomicBool,
+}
+
+/// This node's live runs of one user and their records in the user's
+/// runs hash: `r:<run id>` per run (for `cancel_run` from any node),
+/// `s:<id>` per place taken under the cap of client-started runs.
+#[derive(Default)]
+struct Hosted {
+    live: HashMap<Box<str>, Record>,
+    /// Records to delete, oldest first.
+    ended: Vec<Box<str>>,
+    /// An [`Item::Runs`] waits in the outbox.
+    queued: bool,
+    /// The next write refreshes every record's TTL.
+    refresh: bool,
+}
+
+struct Record {
+    /// The run, to cancel it; `None` for a place under the cap.
+    run: Option<Weak<RunCore>>,
+    /// Whether the record is in Redis.
+    written: bool,
+}
+
+/// What became of a `cancel_run` forwarded through Redis.
+pub(crate) enum Forwarded {
+    /// The node hosting the run took it; the run ends there.
+    Delivered,
+    /// The user has no live run of that id on any node.
+    Unknown,
+    /// A node records the run, but nothing listens on its channel: it is
+    /// gone (its record expires within [`RUN_TTL`]) or cut off from Redis.
+    NodeUnreachable,
+    /// Redis could not be asked.
+    RedisUnreachable,
+}
+
+/// A place under the per-user cap of client-started runs, counted across
+/// every node; its record is deleted when it is dropped.
+pub(crate) struct Slot {
+    stream: Arc<RedisStream>,
+    field: Box<str>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.stream.end(std::mem::take(&mut self.field));
+    }
 }
 
 /// Keeps the user's task following the stream for an attach in progress.
@@ -409,6 +654,141 @@ impl RedisStream {
         self.outbox().items.push_back(item);
         self.wake.notify_one();
     }
+
+    fn hosted(&self) -> MutexGuard<'_, Hosted> {
+        self.hosted.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records a run this node hosts, before any of its events: a tab on
+    /// another node that sees the run can cancel it.
+    pub(crate) fn host_run(self: &Arc<Self>, id: &RunId, run: Weak<RunCore>) {
+        self.link
+            .routes
+            .hosts()
+            .insert(self.runs.as_bytes().to_vec(), Arc::downgrade(self));
+        let mut hosted = self.hosted();
+        hosted.live.insert(
+            format!("r:{id}").into(),
+            Record {
+                run: Some(run),
+                written: false,
+            },
+        );
+        self.queue_runs(hosted);
+    }
+
+    /// The run ended: its record goes.
+    pub(crate) fn end_run(&self, id: &RunId) {
+        self.end(format!("r:{id}").into());
+    }
+
+    fn end(&self, field: Box<str>) {
+        let mut hosted = self.hosted();
+        hosted.live.remove(&field);
+        if hosted.ended.len() < ENDED_CAPACITY {
+            hosted.ended.push(field);
+        }
+        self.queue_runs(hosted);
+    }
+
+    fn queue_runs(&self, mut hosted: MutexGuard<'_, Hosted>) {
+        if !hosted.queued {
+            hosted.queued = true;
+            drop(hosted);
+            self.push(Item::Runs);
+        }
+    }
+
+    /// The live run `id` this node hosts for the user.
+    fn hosted_run(&self, id: &str) -> Option<Arc<RunCore>> {
+        let hosted = self.hosted();
+        let record = hosted.live.get(format!("r:{id}").as_str())?;
+        record.run.as_ref()?.upgrade()
+    }
+
+    /// Takes a place under the cap of `cap` client-started runs of the
+    /// user, across every node: `Ok(None)` when they are all taken, `Err`
+    /// when Redis could not be asked.
+    pub(crate) async fn claim(self: &Arc<Self>, cap: usize) -> Result<Option<Slot>, ()> {
+        let field: Box<str> = format!("s:{}", crate::id::fresh("slot")).into();
+        let link = &self.link;
+        let mut invocation = link.claim.prepare_invoke();
+        invocation
+            .key(&self.runs)
+            .arg(&*link.node)
+            .arg(RUN_TTL.as_millis() as u64)
+            .arg(&*field)
+            .arg(cap);
+        let mut cmd = link.cmd.clone();
+        let taken =
+            tokio::time::timeout(CONTROL_TIMEOUT, invocation.invoke_async::<i64>(&mut cmd)).await;
+        match taken {
+            Ok(Ok(1)) => {
+                self.hosted().live.insert(
+                    field.clone(),
+                    Record {
+                        run: None,
+                        written: true,
+                    },
+                );
+                Ok(Some(Slot {
+                    stream: self.clone(),
+                    field,
+                }))
+            }
+            Ok(Ok(_)) => Ok(None),
+            answer => {
+                let error = match answer {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => "timed out".to_owned(),
+                };
+                tracing::warn!(target: "agentwire::redis", %error, "could not count the user's runs across nodes: the cap holds per node for this run");
+                // In case the claim landed after all.
+                self.end(field);
+                Err(())
+            }
+        }
+    }
+
+    /// Forwards a `cancel_run` for the user's run `id` to the node that
+    /// hosts it, if any does.
+    pub(crate) async fn forward_cancel(&self, id: &str) -> Forwarded {
+        let link = &self.link;
+        let mut invocation = link.cancel.prepare_invoke();
+        invocation
+            .key(&self.runs)
+            .arg(format!("r:{id}"))
+            .arg(&link.control_prefix)
+            .arg(format!("{}\n{id}", self.runs));
+        let mut cmd = link.cmd.clone();
+        let answer =
+            tokio::time::timeout(CONTROL_TIMEOUT, invocation.invoke_async::<i64>(&mut cmd)).await;
+        match answer {
+            Ok(Ok(1)) => Forwarded::Delivered,
+            Ok(Ok(0)) => Forwarded::Unknown,
+            Ok(Ok(_)) => Forwarded::NodeUnreachable,
+            Ok(Err(e)) => {
+                tracing::warn!(target: "agentwire::redis", error = %e, "could not forward a cancel_run");
+                Forwarded::RedisUnreachable
+            }
+            Err(_) => {
+                tracing::warn!(target: "agentwire::redis", "forwarding a cancel_run timed out");
+                Forwarded::RedisUnreachable
+            }
+        }
+    }
+
+    /// This stream no longer takes forwarded cancels (its task ends).
+    fn forget_host(self: &Arc<Self>) {
+        let mut hosts = self.link.routes.hosts();
+        let key = self.runs.as_bytes();
+        if hosts
+            .get(key)
+            .is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(self)))
+        {
+            hosts.remove(key);
+        }
+    }
 }
 
 impl LogBackend for RedisStream {
@@ -424,7 +804,7 @@ impl LogBackend for RedisStream {
             // Redis has been unreachable for longer than the buffer holds:
             // what is buffered cannot all be kept, so none of it is, and
             // the stream starts again under a new epoch once Redis is back.
-            outbox.items.retain(|i| matches!(i, Item::Sync(_)));
+            outbox.items.retain(|i| !matches!(i, Item::Event { .. }));
             outbox.events = 0;
             outbox.bytes = 0;
             outbox.lost = true;
@@ -503,6 +883,7 @@ impl Task {
     async fn run(mut self) {
         let sync_every = (self.stream.link.config.key_ttl / 3).max(Duration::from_millis(500));
         let mut last_sync = tokio::time::Instant::now();
+        let mut last_refresh = tokio::time::Instant::now();
         loop {
             let log = self.log.upgrade();
             let wanted = self.stream.attaching.load(Ordering::Acquire) > 0
@@ -510,8 +891,23 @@ impl Task {
                     .as_ref()
                     .is_some_and(|l| !l.lock().subscribers.is_empty());
             if self.stream.link.routes.closed.load(Ordering::Acquire) && log.is_none() {
+                self.stream.forget_host();
                 return;
             }
+            let hosting = {
+                let mut hosted = self.stream.hosted();
+                if hosted.live.is_empty() {
+                    last_refresh = tokio::time::Instant::now();
+                    false
+                } else {
+                    if last_refresh.elapsed() >= RUN_REFRESH {
+                        last_refresh = tokio::time::Instant::now();
+                        hosted.refresh = true;
+                        self.stream.queue_runs(hosted);
+                    }
+                    true
+                }
+            };
             let mut progressed = false;
             let mut failed = false;
             if wanted != self.following {
@@ -563,13 +959,17 @@ impl Task {
             }
             if self.log.strong_count() == 0 && self.stream.outbox().items.is_empty() {
                 self.unfollow(None).await;
+                self.stream.forget_host();
                 return;
             }
-            let tick = if self.following {
+            let mut tick = if self.following {
                 sync_every.saturating_sub(last_sync.elapsed())
             } else {
                 Duration::from_secs(3600)
             };
+            if hosting {
+                tick = tick.min(RUN_REFRESH.saturating_sub(last_refresh.elapsed()));
+            }
             tokio::select! {
                 _ = self.stream.wake.notified() => {}
                 _ = tokio::time::sleep(tick) => {}
@@ -764,6 +1164,7 @@ impl Task {
         enum Next {
             Events(Vec<(Box<str>, Box<[u8]>)>, u64, bool),
             Sync,
+            Runs,
         }
         let next = {
             let outbox = self.stream.outbox();
@@ -776,6 +1177,7 @@ impl Task {
             match outbox.items.front() {
                 None => return Step::Idle,
                 Some(Item::Sync(_)) => Next::Sync,
+                Some(Item::Runs) => Next::Runs,
                 Some(Item::Event { .. }) => {
                     let mut batch = Vec::new();
                     let mut bytes = 0;
@@ -801,6 +1203,16 @@ impl Task {
             }
         };
         match next {
+            Next::Runs => {
+                if !self.write_runs().await {
+                    return Step::Failed;
+                }
+                let mut outbox = self.stream.outbox();
+                if matches!(outbox.items.front(), Some(Item::Runs)) {
+                    outbox.items.pop_front();
+                }
+                Step::Done
+            }
             Next::Sync => {
                 let asked = matches!(
                     self.stream.outbox().items.front(),
@@ -856,6 +1268,62 @@ impl Task {
                 }
             }
         }
+    }
+
+    /// Writes what changed in this node's run records of the user (every
+    /// record, when it is time to refresh them). A run's record is written
+    /// only once this node listens for forwarded cancels.
+    async fn write_runs(&mut self) -> bool {
+        let (set, ended, refresh) = {
+            let mut hosted = self.stream.hosted();
+            hosted.queued = false;
+            let refresh = std::mem::take(&mut hosted.refresh);
+            let set: Vec<Box<str>> = hosted
+                .live
+                .iter()
+                .filter(|(_, r)| refresh || !r.written)
+                .map(|(f, _)| f.clone())
+                .collect();
+            (set, hosted.ended.clone(), refresh)
+        };
+        if set.is_empty() && ended.is_empty() {
+            return true;
+        }
+        let link = &self.stream.link;
+        let written = async {
+            if set.iter().any(|f| f.starts_with("r:")) && !link.subscribe_control().await {
+                return false;
+            }
+            let mut invocation = link.host.prepare_invoke();
+            invocation
+                .key(&self.stream.runs)
+                .arg(&*link.node)
+                .arg(RUN_TTL.as_millis() as u64)
+                .arg(set.len());
+            for field in set.iter().chain(&ended) {
+                invocation.arg(&**field);
+            }
+            let mut cmd = link.cmd.clone();
+            let result: Result<Value, _> = invocation.invoke_async(&mut cmd).await;
+            result.map_err(|e| {
+                tracing::debug!(target: "agentwire::redis", error = %e, "writing run records failed; retrying");
+            }).is_ok()
+        }
+        .await;
+        let mut hosted = self.stream.hosted();
+        if !written {
+            hosted.refresh |= refresh;
+            return false;
+        }
+        for field in &set {
+            if let Some(record) = hosted.live.get_mut(field) {
+                record.written = true;
+            }
+        }
+        // Only ever pushed to since the copy: the first ones were written.
+        let n = ended.len().min(hosted.ended.len());
+        hosted.ended.drain(..n);
+        true
     }
 
     async fn write(&self, batch: &[(Box<str>, Box<[u8]>)], inflight: &Inflight) -> Result<(), ()> {

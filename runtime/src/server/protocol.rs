@@ -46,7 +46,8 @@ pub enum ErrorCode {
     UnknownRun,
     /// The server is shutting down and starts no new runs.
     ShuttingDown,
-    /// The server could not act on a valid message; nothing was started.
+    /// The server could not act on a valid message: nothing was started,
+    /// or a `cancel_run` could not be delivered to the node running the run.
     Internal,
     /// An HTTP `POST` beyond the per-user rate limit (answered with 429; a
     /// WebSocket that sends too fast is closed with 4029 instead).

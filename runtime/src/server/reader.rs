@@ -99,6 +99,7 @@ impl Reader<'_> {
                     .map(|e| e.to_frame())
             }
             Ok(Inbound::CancelRun(id)) => runs::cancel(self.shared, self.user, &id)
+                .await
                 .err()
                 .map(|e| e.to_frame()),
             Err(e) => Some(e.to_frame()),

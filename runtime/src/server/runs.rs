@@ -83,12 +83,26 @@ pub(crate) async fn start_watched(
         .map_err(|e| ClientError::new(ErrorCode::Internal, e.to_string()))?;
     let bridge = manager.bridge();
     let cap = shared.config.max_runs_per_user;
-    let Some(slot) = bridge.log.runs.reserve(cap) else {
+    let too_many = || {
         crate::metrics::run_refused("run_cap");
-        return Err(ClientError::new(
+        ClientError::new(
             ErrorCode::TooManyRuns,
             format!("you already have {cap} runs going; wait for one to end, or cancel one with `cancel_run`"),
-        ));
+        )
+    };
+    let Some(slot) = bridge.log.runs.reserve(cap) else {
+        return Err(too_many());
+    };
+    // With Redis, the cap counts the user's runs on every node. When Redis
+    // cannot be asked, this node's count alone holds the cap.
+    #[cfg(feature = "redis")]
+    let slot = match bridge.log.remote() {
+        None => (slot, None),
+        Some(remote) => match remote.claim(cap).await {
+            Ok(Some(shared)) => (slot, Some(shared)),
+            Ok(None) => return Err(too_many()),
+            Err(()) => (slot, None),
+        },
     };
     let log = bridge.log.clone();
     let (first_tx, first_poll) = oneshot::channel();
@@ -123,14 +137,38 @@ pub(crate) async fn start_watched(
 
 /// Cancels the user's run `id`, whichever of the user's tabs started it:
 /// it ends at once with its terminal events, which every tab of the user
-/// sees. Another user's run is as unknown as a run that never was.
-pub(crate) fn cancel(shared: &Shared, user: &UserId, id: &RunId) -> Result<(), ClientError> {
-    let log = shared.hub.inner.user_log(user);
-    match log.runs.find(id.as_str()) {
-        Some(run) if run.cancel(Cancel::Client) => Ok(()),
-        _ => Err(ClientError::new(
+/// sees. Another user's run is as unknown as a run that never was. With
+/// Redis, a run this node does not host is looked up among the user's
+/// runs on every node, and the cancel forwarded to the node hosting it.
+pub(crate) async fn cancel(shared: &Shared, user: &UserId, id: &RunId) -> Result<(), ClientError> {
+    let unknown = || {
+        ClientError::new(
             ErrorCode::UnknownRun,
             "you have no run going with this `run_id`: it has ended, or never existed",
-        )),
+        )
+    };
+    let log = shared.hub.inner.user_log(user);
+    if let Some(run) = log.runs.find(id.as_str()) {
+        return match run.cancel(Cancel::Client) {
+            true => Ok(()),
+            false => Err(unknown()),
+        };
     }
+    #[cfg(feature = "redis")]
+    if let Some(remote) = log.remote() {
+        use crate::log::remote::Forwarded;
+        return match remote.forward_cancel(id.as_str()).await {
+            Forwarded::Delivered => Ok(()),
+            Forwarded::Unknown => Err(unknown()),
+            Forwarded::NodeUnreachable => Err(ClientError::new(
+                ErrorCode::Internal,
+                "the cancel could not be delivered: the node running this run is not reachable; try again",
+            )),
+            Forwarded::RedisUnreachable => Err(ClientError::new(
+                ErrorCode::Internal,
+                "the cancel could not be delivered: the server cannot reach its other nodes; try again",
+            )),
+        };
+    }
+    Err(unknown())
 }

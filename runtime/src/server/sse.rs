@@ -234,7 +234,7 @@ impl SseService {
                     Err(e) => client_error(&e),
                 }
             }
-            Ok(Inbound::CancelRun(id)) => match runs::cancel(&self.shared, &user, &id) {
+            Ok(Inbound::CancelRun(id)) => match runs::cancel(&self.shared, &user, &id).await {
                 Ok(()) => json(StatusCode::ACCEPTED, ACCEPTED.to_owned()),
                 Err(e) => client_error(&e),
             },
