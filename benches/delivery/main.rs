@@ -227,6 +227,13 @@ fn main() {
         .unwrap_or(5)
         .max(3);
     scale::raise_file_limit();
+    // With `--features metrics`, agentwire's probes record into a real
+    // Prometheus recorder, as in an app that scrapes them: the run then
+    // measures what metrics cost. Without it, the probes compile to nothing.
+    #[cfg(feature = "metrics")]
+    let _metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .expect("the bench installs the only recorder");
     epoch();
     let started = Instant::now();
     let rows: Vec<Row> = SCENARIOS
