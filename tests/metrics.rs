@@ -255,27 +255,14 @@ async fn support_client_query(
     secret: &str,
     query: &str,
 ) -> (Client, serde_json::Value) {
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    use tokio_tungstenite::tungstenite::http::HeaderValue;
-    let auth = JwtAuth::hs256(secret).unwrap();
-    let token = auth
+    let token = JwtAuth::hs256(secret)
+        .unwrap()
         .issue(
             &agentwire::UserId::new(user).unwrap(),
             std::time::Duration::from_secs(60),
         )
         .unwrap();
-    let url = if query.is_empty() {
-        url.to_owned()
-    } else {
-        format!("{url}?{query}")
-    };
-    let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert(
-        "Authorization",
-        HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
-    );
-    let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    Client::hello(ws, user).await
+    Client::connect_with(url, user, &token, query).await
 }
 
 /// The epoch of alice's stream, from a tab opened and closed again.

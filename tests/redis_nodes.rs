@@ -23,27 +23,6 @@ fn seqs(events: &[Value]) -> Vec<u64> {
     events.iter().map(|e| e["seq"].as_u64().unwrap()).collect()
 }
 
-/// Emits one whole run as `user` through `hub`'s typed bridge.
-async fn emit_run(hub: &Hub, user: &str, thinking: usize) {
-    let ctx = UserExecutionContext::new(UserId::new(user).unwrap(), ThreadId::new("t").unwrap());
-    let bridge = hub.factory().create_manager(&ctx).await.unwrap().bridge();
-    let run = emit!(
-        bridge,
-        agent_started {
-            agent_name: "worker"
-        }
-    );
-    for i in 0..thinking {
-        emit!(
-            run,
-            agent_thinking {
-                reasoning: format!("step {i}")
-            }
-        );
-    }
-    emit!(run, agent_completed {});
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_users_tabs_on_two_nodes_see_the_same_events_in_the_same_order() {
     let redis = RedisServer::start().await;
@@ -88,7 +67,7 @@ async fn two_hundred_users_on_three_nodes_get_their_own_complete_streams() {
     for i in 0..USERS {
         let hub = nodes[(i + 1) % 3].hub.clone();
         emitters.push(tokio::spawn(async move {
-            emit_run(&hub, &format!("user-{i}"), THINKING).await;
+            emit_thoughts(&hub, &format!("user-{i}"), THINKING).await;
         }));
     }
     for emitter in emitters {
@@ -132,8 +111,8 @@ async fn a_client_resumes_on_another_node() {
     drop(tab);
 
     // While the client is away, node A's agent goes on.
-    emit_run(&a.hub, "alice", 2).await;
-    emit_run(&a.hub, "alice", 0).await;
+    emit_thoughts(&a.hub, "alice", 2).await;
+    emit_thoughts(&a.hub, "alice", 0).await;
 
     let query = format!("since={last}&epoch={epoch}");
     let (mut tab, hello) = Client::connect_query(&b.url, "alice", &query).await;
@@ -144,7 +123,7 @@ async fn a_client_resumes_on_another_node() {
     missed.extend(tab.recv_run().await);
     assert_eq!(seqs(&missed), (6..=11).collect::<Vec<_>>());
     // Live events follow the replay.
-    emit_run(&a.hub, "alice", 0).await;
+    emit_thoughts(&a.hub, "alice", 0).await;
     assert_eq!(seqs(&tab.recv_run().await), [12, 13]);
 
     // A stale epoch, or a gap wider than the stream, is never recovered.
@@ -168,7 +147,7 @@ async fn resume_is_all_or_nothing_against_the_stream_window() {
     };
     let a = start_hub(hub(&redis.url()), config()).await;
     let b = start_hub(hub(&redis.url()), config()).await;
-    emit_run(&a.hub, "bob", 8).await; // seq 1..=10
+    emit_thoughts(&a.hub, "bob", 8).await; // seq 1..=10
     let (_, hello) = Client::connect_query(&b.url, "bob", "").await;
     let epoch = hello["epoch"].as_str().unwrap().to_owned();
     assert_eq!(hello["seq"], 10);
@@ -237,7 +216,7 @@ async fn a_worker_without_a_server_emits_to_tabs_on_a_server_node() {
     let manager = server.hub.factory().create_manager(&ctx).await.unwrap();
     let mut events = manager.subscribe();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    emit_run(&worker, "carol", 0).await;
+    emit_thoughts(&worker, "carol", 0).await;
     assert_eq!(events.recv().await.unwrap().seq(), 5);
     assert_eq!(events.recv().await.unwrap().event_type(), "agent_completed");
 }

@@ -36,26 +36,6 @@ async fn start_fetcher(config: agentwire::server::ServerConfig) -> TestServer {
     start_hub(hub, config).await
 }
 
-async fn emit_thoughts(hub: &Hub, user: &str, n: usize) {
-    let ctx = ctx(user, "t");
-    let bridge = hub.factory().create_manager(&ctx).await.unwrap().bridge();
-    let run = emit!(
-        bridge,
-        agent_started {
-            agent_name: "thinker"
-        }
-    );
-    for i in 0..n {
-        emit!(
-            run,
-            agent_thinking {
-                reasoning: format!("thought {i}")
-            }
-        );
-    }
-    emit!(run, agent_completed {});
-}
-
 #[tokio::test]
 async fn an_event_within_the_limit_reaches_every_tab_and_survives_replay() {
     let t = start_fetcher(config()).await;

@@ -115,6 +115,33 @@ pub async fn subscribed(
     (hub, manager, events)
 }
 
+/// Emits one whole run as `user` on thread `t` through `hub`'s typed
+/// bridge: `agent_started`, `thinking` thoughts (`thought 0`, ..), then
+/// `agent_completed`.
+pub async fn emit_thoughts(hub: &Hub, user: &str, thinking: usize) {
+    let bridge = hub
+        .factory()
+        .create_manager(&ctx(user, "t"))
+        .await
+        .unwrap()
+        .bridge();
+    let run = emit!(
+        bridge,
+        agent_started {
+            agent_name: "thinker"
+        }
+    );
+    for i in 0..thinking {
+        emit!(
+            run,
+            agent_thinking {
+                reasoning: format!("thought {i}")
+            }
+        );
+    }
+    emit!(run, agent_completed {});
+}
+
 pub fn auth() -> JwtAuth {
     JwtAuth::hs256(SECRET).unwrap()
 }
@@ -276,6 +303,12 @@ impl Client {
     /// Connects with a query string (e.g. `since=3&epoch=..`, or none) and
     /// reads `connection_established`, whose payload is returned as well.
     pub async fn connect_query(url: &str, user: &str, query: &str) -> (Client, Value) {
+        Client::connect_with(url, user, &token(user), query).await
+    }
+
+    /// [`Client::connect_query`] with a token of the caller's (another
+    /// secret, another lifetime).
+    pub async fn connect_with(url: &str, user: &str, token: &str, query: &str) -> (Client, Value) {
         let url = if query.is_empty() {
             url.to_owned()
         } else {
@@ -284,7 +317,7 @@ impl Client {
         let mut request = url.into_client_request().unwrap();
         request.headers_mut().insert(
             "Authorization",
-            HeaderValue::from_str(&format!("Bearer {}", token(user))).unwrap(),
+            HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
         );
         let (ws, _) = tokio_tungstenite::connect_async(request)
             .await
