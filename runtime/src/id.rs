@@ -162,19 +162,37 @@ fn splitmix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The two lowercase hex digits of each byte.
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut table = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = [HEX[b >> 4], HEX[b & 0xf]];
+        b += 1;
+    }
+    table
+};
+
 /// Writes a fresh id (`<prefix>_<32 hex digits>`) into `out`.
 pub(crate) fn write_fresh(prefix: &str, out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let (a, b) = next_raw();
-    let mut digits = [0u8; 32];
-    for (i, digit) in digits.iter_mut().enumerate() {
-        let word = if i < 16 { a } else { b };
-        *digit = HEX[((word >> ((15 - i % 16) * 4)) & 0xf) as usize];
-    }
+    let digits = hex_digits(a, b);
     out.reserve(prefix.len() + 33);
     out.extend_from_slice(prefix.as_bytes());
     out.push(b'_');
     out.extend_from_slice(&digits);
+}
+
+/// `a` then `b` as 32 hex digits: two digits per table read, most
+/// significant byte first.
+fn hex_digits(a: u64, b: u64) -> [u8; 32] {
+    let mut digits = [0u8; 32];
+    let bytes = (u128::from(a) << 64 | u128::from(b)).to_be_bytes();
+    for (pair, byte) in digits.chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&HEX_PAIRS[usize::from(byte)]);
+    }
+    digits
 }
 
 pub(crate) fn fresh(prefix: &str) -> Arc<str> {
@@ -227,6 +245,20 @@ mod tests {
         let err = ThreadId::new(&long).unwrap_err();
         assert!(err.to_string().contains("longer than 256 bytes"), "{err}");
         assert!(ThreadId::new("x".repeat(MAX_ID_LEN)).is_ok());
+    }
+
+    #[test]
+    fn hex_digits_are_both_words_in_order() {
+        for (a, b) in [
+            (0, u64::MAX),
+            (0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210),
+        ] {
+            let digits = hex_digits(a, b);
+            assert_eq!(
+                std::str::from_utf8(&digits).unwrap(),
+                format!("{a:016x}{b:016x}")
+            );
+        }
     }
 
     #[test]
