@@ -25,7 +25,7 @@ pub(crate) fn push_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    for (i, &b) in bytes.iter().enumerate().skip(plain_prefix(bytes)) {
         let escape = ESCAPE[b as usize];
         if escape == 0 {
             continue;
@@ -47,6 +47,32 @@ pub(crate) fn push_str(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// How many leading bytes of `bytes` need no escape, to a multiple of 8:
+/// the common text is checked a word at a time, the rest byte by byte.
+fn plain_prefix(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGHS: u64 = ONES * 0x80;
+    // Whether any byte of `x` is zero; exact, no false positives.
+    let any_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut plain = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_ne_bytes(word);
+        // A control character (a byte below 0x20), a quote or a backslash.
+        let control = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+        if control
+            | any_zero(x ^ (ONES * u64::from(b'"')))
+            | any_zero(x ^ (ONES * u64::from(b'\\')))
+            != 0
+        {
+            break;
+        }
+        plain += 8;
+    }
+    plain
 }
 
 /// How many bytes byte `b` takes inside a JSON string literal.
@@ -157,6 +183,25 @@ pub(crate) mod tests {
         let mut out = Vec::new();
         f(&mut out);
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn every_byte_that_needs_an_escape_is_found_at_every_position() {
+        for at in 0..20 {
+            for c in (0u8..0x80).chain([0xc3]) {
+                let mut text = vec![b'a'; 20];
+                text[at] = c;
+                if c == 0xc3 {
+                    text.insert(at + 1, 0xa9);
+                }
+                let text = String::from_utf8(text).unwrap();
+                let first = text.bytes().position(|b| ESCAPE[b as usize] != 0);
+                let plain = plain_prefix(text.as_bytes());
+                assert_eq!(plain, first.unwrap_or(text.len()) / 8 * 8, "{text:?}");
+                let json = s(|o| push_str(o, &text));
+                assert_eq!(serde_json::from_str::<String>(&json).unwrap(), text);
+            }
+        }
     }
 
     #[test]
