@@ -113,6 +113,7 @@ async fn a_client_resumes_on_another_node() {
     // While the client is away, node A's agent goes on.
     emit_thoughts(&a.hub, "alice", 2).await;
     emit_thoughts(&a.hub, "alice", 0).await;
+    a.hub.flush(WAIT).await.unwrap();
 
     let query = format!("since={last}&epoch={epoch}");
     let (mut tab, hello) = Client::connect_query(&b.url, "alice", &query).await;
@@ -148,6 +149,7 @@ async fn resume_is_all_or_nothing_against_the_stream_window() {
     let a = start_hub(hub(&redis.url()), config()).await;
     let b = start_hub(hub(&redis.url()), config()).await;
     emit_thoughts(&a.hub, "bob", 8).await; // seq 1..=10
+    a.hub.flush(WAIT).await.unwrap();
     let (_, hello) = Client::connect_query(&b.url, "bob", "").await;
     let epoch = hello["epoch"].as_str().unwrap().to_owned();
     assert_eq!(hello["seq"], 10);
@@ -163,6 +165,33 @@ async fn resume_is_all_or_nothing_against_the_stream_window() {
         (hello["recovered"].clone(), hello["missed"].clone()),
         (Value::Bool(false), Value::from(5))
     );
+}
+
+/// Emitting only queues an event for the user's writer task: a worker that
+/// exits right after emitting flushes first, and then nothing is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_that_flushes_before_it_exits_loses_nothing() {
+    let redis = RedisServer::start().await;
+    let server = node(&redis).await;
+    for round in 1..=3u64 {
+        let worker = Hub::builder().redis(redis.url()).build().unwrap();
+        emit_thoughts(&worker, "dora", 30).await; // 32 events
+        worker.flush(WAIT).await.unwrap();
+        drop(worker);
+        let (_, hello) = Client::connect_query(&server.url, "dora", "").await;
+        assert_eq!(hello["seq"], 32 * round, "{hello}");
+    }
+    // With Redis gone, flushing says so instead of waiting forever.
+    let worker = Hub::builder().redis(redis.url()).build().unwrap();
+    redis.pause(true);
+    emit_thoughts(&worker, "dora", 0).await;
+    let err = worker.flush(Duration::from_millis(300)).await.unwrap_err();
+    assert!(
+        err.to_string().contains("not all written to Redis"),
+        "{err}"
+    );
+    redis.pause(false);
+    worker.flush(WAIT).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -127,6 +127,56 @@ impl Hub {
         self.inner.sweep_idle()
     }
 
+    /// Waits until every event emitted through this hub so far is written
+    /// where other nodes read it: with [`HubBuilder::redis`], in Redis; in
+    /// memory, at once. A worker that emits and then exits calls it before
+    /// it exits, since emitting only queues the events for the user's
+    /// writer task.
+    ///
+    /// Fails with [`Error::Io`] (`TimedOut`) when that is not done within
+    /// `timeout` (Redis unreachable, say): the events are still queued and
+    /// are written when Redis returns, if the process lives that long.
+    ///
+    /// ```
+    /// # async fn demo(hub: agentwire::Hub) -> Result<(), agentwire::Error> {
+    /// hub.flush(std::time::Duration::from_secs(5)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn flush(&self, timeout: Duration) -> Result<(), Error> {
+        #[cfg(feature = "redis")]
+        {
+            let pending: Vec<_> = self
+                .inner
+                .users
+                .iter()
+                .flat_map(|shard| {
+                    let shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
+                    shard
+                        .logs
+                        .values()
+                        .filter_map(|log| log.remote().map(|r| r.flushed()))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            let not_written = || {
+                Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("the events emitted so far were not all written to Redis within {timeout:?}"),
+                ))
+            };
+            let all = futures_util::future::join_all(pending);
+            let answers = tokio::time::timeout(timeout, all)
+                .await
+                .map_err(|_| not_written())?;
+            if answers.iter().any(Result::is_err) {
+                return Err(not_written());
+            }
+        }
+        #[cfg(not(feature = "redis"))]
+        let _ = timeout;
+        Ok(())
+    }
+
     /// The names of the registered agents; the first is the default.
     pub fn agent_names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.inner.agents.iter().map(|a| a.name())

@@ -512,6 +512,9 @@ enum Item {
     /// Write the changes to this node's run records, in order with the
     /// events: a run's record is in Redis before its `agent_started`.
     Runs,
+    /// Answered once every item before it is done: the events emitted
+    /// before it are in Redis.
+    Flush(oneshot::Sender<()>),
 }
 
 /// What waits to be written, in emit order. Bounded: an event that does
@@ -648,6 +651,14 @@ impl RedisStream {
     fn resync(&self) {
         self.inbox().resync = true;
         self.wake.notify_one();
+    }
+
+    /// Resolves once the events emitted so far are in Redis (the sender is
+    /// dropped, unanswered, if the user's task ends first).
+    pub(crate) fn flushed(&self) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        self.push(Item::Flush(tx));
+        rx
     }
 
     fn push(&self, item: Item) {
@@ -1165,6 +1176,7 @@ impl Task {
             Events(Vec<(Box<str>, Box<[u8]>)>, u64, bool),
             Sync,
             Runs,
+            Flush,
         }
         let next = {
             let outbox = self.stream.outbox();
@@ -1178,6 +1190,7 @@ impl Task {
                 None => return Step::Idle,
                 Some(Item::Sync(_)) => Next::Sync,
                 Some(Item::Runs) => Next::Runs,
+                Some(Item::Flush(_)) => Next::Flush,
                 Some(Item::Event { .. }) => {
                     let mut batch = Vec::new();
                     let mut bytes = 0;
@@ -1203,6 +1216,12 @@ impl Task {
             }
         };
         match next {
+            Next::Flush => {
+                if let Some(Item::Flush(done)) = self.stream.outbox().items.pop_front() {
+                    let _ = done.send(());
+                }
+                Step::Done
+            }
             Next::Runs => {
                 if !self.write_runs().await {
                     return Step::Failed;
