@@ -13,10 +13,6 @@ use support::redis::RedisServer;
 use support::*;
 use tokio_tungstenite::tungstenite::Message;
 
-fn ctx(user: &str) -> UserExecutionContext {
-    UserExecutionContext::new(UserId::new(user).unwrap(), ThreadId::new("t").unwrap())
-}
-
 /// What a tab read before its connection ended (or the run completed).
 struct Seen {
     events: Vec<Value>,
@@ -79,7 +75,7 @@ fn named_agent(
     pause: Duration,
 ) -> tokio::task::JoinHandle<Duration> {
     let hub = hub.clone();
-    let ctx = ctx(user);
+    let ctx = ctx(user, "t");
     tokio::spawn(async move {
         let bridge = hub.factory().create_manager(&ctx).await.unwrap().bridge();
         let run = emit!(

@@ -11,14 +11,6 @@ use serde_json::Value;
 use support::redis::RedisServer;
 use support::*;
 
-fn redis_hub(url: &str) -> Hub {
-    Hub::builder().agent(researcher).redis(url).build().unwrap()
-}
-
-async fn node(redis: &RedisServer) -> TestServer {
-    start_hub(redis_hub(&redis.url()), config()).await
-}
-
 fn seqs(events: &[Value]) -> Vec<u64> {
     events.iter().map(|e| e["seq"].as_u64().unwrap()).collect()
 }
@@ -26,7 +18,7 @@ fn seqs(events: &[Value]) -> Vec<u64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_users_tabs_on_two_nodes_see_the_same_events_in_the_same_order() {
     let redis = RedisServer::start().await;
-    let (a, b) = (node(&redis).await, node(&redis).await);
+    let (a, b) = (redis.node(config()).await, redis.node(config()).await);
     let mut on_a = Client::connect(&a.url, "alice").await;
     let mut on_b = Client::connect(&b.url, "alice").await;
     // Each node's agent emits once; both tabs see both runs.
@@ -57,7 +49,11 @@ async fn two_hundred_users_on_three_nodes_get_their_own_complete_streams() {
     const USERS: usize = 200;
     const THINKING: usize = 3;
     let redis = RedisServer::start().await;
-    let nodes = [node(&redis).await, node(&redis).await, node(&redis).await];
+    let nodes = [
+        redis.node(config()).await,
+        redis.node(config()).await,
+        redis.node(config()).await,
+    ];
     let mut tabs = Vec::new();
     for i in 0..USERS {
         tabs.push(Client::connect(&nodes[i % 3].url, &format!("user-{i}")).await);
@@ -100,7 +96,7 @@ async fn two_hundred_users_on_three_nodes_get_their_own_complete_streams() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_resumes_on_another_node() {
     let redis = RedisServer::start().await;
-    let (a, b) = (node(&redis).await, node(&redis).await);
+    let (a, b) = (redis.node(config()).await, redis.node(config()).await);
     let mut tab = Client::connect(&a.url, "alice").await;
     tab.send_message("first").await;
     let first = tab.recv_run().await;
@@ -172,7 +168,7 @@ async fn resume_is_all_or_nothing_against_the_stream_window() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_that_flushes_before_it_exits_loses_nothing() {
     let redis = RedisServer::start().await;
-    let server = node(&redis).await;
+    let server = redis.node(config()).await;
     for round in 1..=3u64 {
         let worker = Hub::builder().redis(redis.url()).build().unwrap();
         emit_thoughts(&worker, "dora", 30).await; // 32 events
@@ -197,7 +193,7 @@ async fn a_worker_that_flushes_before_it_exits_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_without_a_server_emits_to_tabs_on_a_server_node() {
     let redis = RedisServer::start().await;
-    let server = node(&redis).await;
+    let server = redis.node(config()).await;
     let worker = Hub::builder().redis(redis.url()).build().unwrap();
     let mut tab = Client::connect(&server.url, "carol").await;
     let mut second = Client::connect(&server.url, "carol").await;
@@ -253,7 +249,7 @@ async fn a_worker_without_a_server_emits_to_tabs_on_a_server_node() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_follows_only_the_users_it_serves() {
     let redis = RedisServer::start().await;
-    let a = node(&redis).await;
+    let a = redis.node(config()).await;
     let channels = |redis: &RedisServer| {
         let redis = redis.url();
         async move {

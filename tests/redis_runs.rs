@@ -12,23 +12,6 @@ use serde_json::{json, Value};
 use support::redis::RedisServer;
 use support::*;
 
-fn redis_hub(url: &str) -> Hub {
-    Hub::builder()
-        .agent(sleeper)
-        .agent(researcher)
-        .redis(url)
-        .build()
-        .unwrap()
-}
-
-async fn node(redis: &RedisServer) -> TestServer {
-    start_hub(redis_hub(&redis.url()), config()).await
-}
-
-async fn capped_node(redis: &RedisServer, cap: usize) -> TestServer {
-    start_hub(redis_hub(&redis.url()), config().max_runs_per_user(cap)).await
-}
-
 async fn send_cancel(client: &mut Client, run_id: &str) {
     client
         .send(json!({ "type": "cancel_run", "payload": { "run_id": run_id } }))
@@ -107,7 +90,7 @@ async fn wait_for_records(redis: &RedisServer, user: &str, want: usize) -> Vec<S
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_started_on_one_node_is_cancelled_from_a_tab_on_another() {
     let redis = RedisServer::start().await;
-    let (a, b) = (node(&redis).await, node(&redis).await);
+    let (a, b) = (redis.node(config()).await, redis.node(config()).await);
     let mut on_a = Client::connect(&a.url, "alice").await;
     let mut on_b = Client::connect(&b.url, "alice").await;
     on_a.send_to("sleeper", "wait").await;
@@ -146,7 +129,7 @@ async fn a_run_started_on_one_node_is_cancelled_from_a_tab_on_another() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_of_a_worker_without_a_server_is_cancelled_from_a_tab() {
     let redis = RedisServer::start().await;
-    let server = node(&redis).await;
+    let server = redis.node(config()).await;
     let worker = Hub::builder().redis(redis.url()).build().unwrap();
     let mut tab = Client::connect(&server.url, "carol").await;
     let bridge = worker
@@ -195,7 +178,7 @@ async fn a_run_of_a_worker_without_a_server_is_cancelled_from_a_tab() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_users_run_on_another_node_is_unknown_and_untouched() {
     let redis = RedisServer::start().await;
-    let (a, b) = (node(&redis).await, node(&redis).await);
+    let (a, b) = (redis.node(config()).await, redis.node(config()).await);
     let mut bob = Client::connect(&a.url, "bob").await;
     let mut alice = Client::connect(&b.url, "alice").await;
     bob.send_to("sleeper", "wait").await;
@@ -219,7 +202,7 @@ async fn another_users_run_on_another_node_is_unknown_and_untouched() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_finished_or_made_up_run_is_unknown_on_every_node() {
     let redis = RedisServer::start().await;
-    let (a, b) = (node(&redis).await, node(&redis).await);
+    let (a, b) = (redis.node(config()).await, redis.node(config()).await);
     let mut on_a = Client::connect(&a.url, "dave").await;
     let mut on_b = Client::connect(&b.url, "dave").await;
     on_a.send_to("researcher", "gpus").await;
@@ -239,7 +222,10 @@ async fn a_finished_or_made_up_run_is_unknown_on_every_node() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_run_cap_counts_runs_on_every_node() {
     let redis = RedisServer::start().await;
-    let (a, b) = (capped_node(&redis, 2).await, capped_node(&redis, 2).await);
+    let (a, b) = (
+        redis.node(config().max_runs_per_user(2)).await,
+        redis.node(config().max_runs_per_user(2)).await,
+    );
     let mut on_a = Client::connect(&a.url, "erin").await;
     let mut on_b = Client::connect(&b.url, "erin").await;
     on_a.send_to("sleeper", "one").await;
@@ -281,7 +267,7 @@ async fn the_run_cap_counts_runs_on_every_node() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancel_that_cannot_be_delivered_says_so() {
     let redis = RedisServer::start().await;
-    let (a, b) = (node(&redis).await, node(&redis).await);
+    let (a, b) = (redis.node(config()).await, redis.node(config()).await);
     let mut on_a = Client::connect(&a.url, "frank").await;
     let mut on_b = Client::connect(&b.url, "frank").await;
     on_a.send_to("sleeper", "wait").await;

@@ -230,14 +230,14 @@ impl Endpoint {
     }
 }
 
+/// `builder` with the suite's agents: `researcher` (the default),
+/// `panicker` and `sleeper`.
+pub fn with_agents(builder: agentwire::HubBuilder) -> agentwire::HubBuilder {
+    builder.agent(researcher).agent(panicker).agent(sleeper)
+}
+
 pub async fn start(config: ServerConfig) -> TestServer {
-    let hub = Hub::builder()
-        .agent(researcher)
-        .agent(panicker)
-        .agent(sleeper)
-        .build()
-        .unwrap();
-    start_hub(hub, config).await
+    start_hub(with_agents(Hub::builder()).build().unwrap(), config).await
 }
 
 /// Starts `hub` on a free loopback port through the entry point that

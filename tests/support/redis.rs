@@ -16,6 +16,15 @@ const INSTALL: &str = "redis-server is not on PATH: install it (Debian/Ubuntu: \
      `apt-get install -y redis-server`; .ci/run does this) to run the Redis suite";
 
 impl RedisServer {
+    /// A server node on this Redis, with the suite's agents.
+    pub async fn node(&self, config: agentwire::server::ServerConfig) -> super::TestServer {
+        let hub = super::with_agents(agentwire::Hub::builder())
+            .redis(self.url())
+            .build()
+            .unwrap();
+        super::start_hub(hub, config).await
+    }
+
     /// Starts a fresh server; panics, saying how to install it, when
     /// `redis-server` is missing.
     pub async fn start() -> RedisServer {
