@@ -588,34 +588,7 @@ fn encode(events: &[Value]) -> Bytes {
     out.freeze()
 }
 
-impl<B> tower_service::Service<Request<B>> for AgUiService
-where
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    type Response = Response<SseBody>;
-    type Error = Infallible;
-    type Future = BoxFuture<Result<Response<SseBody>, Infallible>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: Request<B>) -> Self::Future {
-        let service = self.clone();
-        Box::pin(async move { Ok(service.respond(req).await) })
-    }
-}
-
-impl fmt::Debug for AgUiService {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AgUiService")
-            .field("connections", &self.connection_count())
-            .field("runs", &self.active_runs())
-            .finish()
-    }
-}
+sse::http_endpoint!(AgUiService);
 
 #[cfg(test)]
 mod tests {

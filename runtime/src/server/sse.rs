@@ -697,34 +697,44 @@ fn encode(epoch: &str, batch: &mut Vec<LogFrame>) -> Bytes {
     out.freeze()
 }
 
-impl<B> tower_service::Service<Request<B>> for SseService
-where
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    type Response = Response<SseBody>;
-    type Error = Infallible;
-    type Future = BoxFuture<Result<Response<SseBody>, Infallible>>;
+/// The `tower` service and `Debug` of an HTTP endpoint whose inherent
+/// `respond(req).await` answers a request, and which counts its
+/// connections and runs: the SSE and AG-UI endpoints.
+macro_rules! http_endpoint {
+    ($endpoint:ident) => {
+        impl<B> tower_service::Service<Request<B>> for $endpoint
+        where
+            B: Body + Send + 'static,
+            B::Data: Send,
+            B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        {
+            type Response = Response<SseBody>;
+            type Error = Infallible;
+            type Future = BoxFuture<Result<Response<SseBody>, Infallible>>;
 
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
+            fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+                Poll::Ready(Ok(()))
+            }
 
-    fn call(&mut self, req: Request<B>) -> Self::Future {
-        let service = self.clone();
-        Box::pin(async move { Ok(service.respond(req).await) })
-    }
+            fn call(&mut self, req: Request<B>) -> Self::Future {
+                let service = self.clone();
+                Box::pin(async move { Ok(service.respond(req).await) })
+            }
+        }
+
+        impl fmt::Debug for $endpoint {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($endpoint))
+                    .field("connections", &self.connection_count())
+                    .field("runs", &self.active_runs())
+                    .finish()
+            }
+        }
+    };
 }
+pub(crate) use http_endpoint;
 
-impl fmt::Debug for SseService {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SseService")
-            .field("connections", &self.connection_count())
-            .field("runs", &self.active_runs())
-            .finish()
-    }
-}
+http_endpoint!(SseService);
 
 #[cfg(test)]
 mod tests {
