@@ -147,8 +147,7 @@ impl<'s> Tail<'s> {
         payload: &P,
     ) -> Self {
         let buf = &mut scratch.0;
-        let now = SystemTime::now();
-        open(buf, identity, now);
+        let now_ms = open(buf, identity);
         // The room the payload may take: the limit less the rest of the
         // envelope, counting the head the log writes at its longest.
         let room = limit.saturating_sub(head_len(P::TYPE) + buf.len() + CLOSE.len());
@@ -165,7 +164,7 @@ impl<'s> Tail<'s> {
         Tail {
             event_type: P::TYPE,
             bytes: buf,
-            unix_ms: unix_ms(now),
+            unix_ms: now_ms,
         }
     }
 
@@ -185,8 +184,7 @@ impl<'s> Tail<'s> {
             source,
         };
         let buf = &mut scratch.0;
-        let now = SystemTime::now();
-        open(buf, identity, now);
+        let now_ms = open(buf, identity);
         // The event's object is written in place of our payload's `{`, so
         // its fields go inside ours.
         buf.pop();
@@ -209,7 +207,7 @@ impl<'s> Tail<'s> {
         Ok(Tail {
             event_type,
             bytes: buf,
-            unix_ms: unix_ms(now),
+            unix_ms: now_ms,
         })
     }
 
@@ -231,14 +229,18 @@ impl<'s> Tail<'s> {
 
 /// Writes the tail up to and including the payload's `{`.
 #[inline]
-fn open(buf: &mut Vec<u8>, identity: &Identity, now: SystemTime) {
+/// Writes the envelope up to the payload's `{`, stamped now; returns the
+/// stamp in milliseconds since the Unix epoch.
+fn open(buf: &mut Vec<u8>, identity: &Identity) -> u64 {
+    let now_ms = unix_ms(SystemTime::now());
     buf.extend_from_slice(b",\"event_id\":\"");
     crate::id::write_fresh("evt", buf);
     buf.push(b'"');
     buf.extend_from_slice(&identity.0);
     buf.extend_from_slice(b",\"timestamp\":");
-    push_timestamp(buf, now);
+    push_timestamp(buf, now_ms);
     buf.extend_from_slice(PAYLOAD_OPEN);
+    now_ms
 }
 
 #[cfg(test)]

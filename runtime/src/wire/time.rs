@@ -10,15 +10,15 @@ pub(crate) fn unix_ms(t: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
-/// Appends the current time as an RFC 3339 UTC string literal with
-/// milliseconds: `"2026-11-22T10:00:00.123Z"`.
-pub(crate) fn push_timestamp(out: &mut Vec<u8>, now: SystemTime) {
+/// Appends `ms` (milliseconds since the Unix epoch, as [`unix_ms`] gives)
+/// as an RFC 3339 UTC string literal with milliseconds:
+/// `"2026-11-22T10:00:00.123Z"`.
+pub(crate) fn push_timestamp(out: &mut Vec<u8>, ms: u64) {
     // Events come many to a second: each thread keeps the last second's
     // `YYYY-MM-DDTHH:MM:SS` and only writes the milliseconds.
     thread_local! {
         static SECOND: Cell<(u64, [u8; 19])> = const { Cell::new((u64::MAX, [0; 19])) };
     }
-    let ms = unix_ms(now);
     let secs = ms / 1000;
     let date = SECOND
         .try_with(|cached| match cached.get() {
@@ -97,7 +97,7 @@ mod tests {
             1_795_392_000_000,
         ] {
             let t = UNIX_EPOCH + Duration::from_millis(ms);
-            let json = s(|o| push_timestamp(o, t));
+            let json = s(|o| push_timestamp(o, unix_ms(t)));
             let secs = ms / 1000;
             let (y, m, d) = civil_from_days((secs / 86_400) as i64);
             let sod = secs % 86_400;
@@ -115,14 +115,17 @@ mod tests {
     #[test]
     fn timestamps_are_rfc3339_utc_with_millis() {
         let t = UNIX_EPOCH + Duration::from_millis(1_795_341_600_123);
-        assert_eq!(s(|o| push_timestamp(o, t)), "\"2026-11-22T10:00:00.123Z\"");
         assert_eq!(
-            s(|o| push_timestamp(o, UNIX_EPOCH)),
+            s(|o| push_timestamp(o, unix_ms(t))),
+            "\"2026-11-22T10:00:00.123Z\""
+        );
+        assert_eq!(
+            s(|o| push_timestamp(o, unix_ms(UNIX_EPOCH))),
             "\"1970-01-01T00:00:00.000Z\""
         );
         let leap = UNIX_EPOCH + Duration::from_secs(951_782_400 + 3_599);
         assert_eq!(
-            s(|o| push_timestamp(o, leap)),
+            s(|o| push_timestamp(o, unix_ms(leap))),
             "\"2000-02-29T00:59:59.000Z\""
         );
     }
