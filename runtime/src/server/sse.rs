@@ -732,6 +732,7 @@ macro_rules! http_endpoint {
         }
     };
 }
+#[cfg(feature = "ag-ui")]
 pub(crate) use http_endpoint;
 
 http_endpoint!(SseService);
