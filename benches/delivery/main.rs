@@ -7,7 +7,10 @@
 //! several repetitions, prints a table and writes it to
 //! `target/bench/delivery.json`. `cargo bench --bench delivery -- NAME..`
 //! runs only the named scenarios; `DELIVERY_REPS=N` changes the repetitions
-//! (default 5, at least 3).
+//! (default 5, at least 3). `DELIVERY_KIND=agentwire` (or `baseline`) runs
+//! one side only, for a profiler; `DELIVERY_REPLAY_EVENTS=N` sets
+//! agentwire's replay window (0 keeps none), to tell what a scenario pays
+//! for it.
 //!
 //! The baseline ([`baseline`]) is what one would write by hand on
 //! tokio-tungstenite, with agentwire's default socket and buffer settings.
@@ -172,6 +175,17 @@ pub(crate) fn client_ws_config() -> WebSocketConfig {
     WebSocketConfig::default()
         .read_buffer_size(64 * 1024)
         .write_buffer_size(WRITE_BUFFER)
+}
+
+/// The hub every agentwire side is built on: the defaults, except that
+/// `DELIVERY_REPLAY_EVENTS=N` sets the replay window (`0` keeps none), to
+/// tell how much of a scenario's cost is the window.
+pub(crate) fn hub_builder() -> agentwire::HubBuilder {
+    let builder = agentwire::Hub::builder();
+    match std::env::var("DELIVERY_REPLAY_EVENTS") {
+        Ok(n) => builder.replay_capacity(n.parse().expect("DELIVERY_REPLAY_EVENTS: a count")),
+        Err(_) => builder,
+    }
 }
 
 pub(crate) fn auth() -> JwtAuth {

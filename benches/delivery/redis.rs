@@ -86,7 +86,7 @@ mod enabled {
 
     async fn nodes(redis: Option<&str>) -> Nodes {
         let hub = |redis: Option<&str>| {
-            let builder = Hub::builder();
+            let builder = crate::hub_builder();
             match redis {
                 Some(url) => builder.redis(url).build().unwrap(),
                 None => builder.build().unwrap(),

@@ -5,7 +5,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use agentwire::prelude::*;
 use tokio::runtime::Runtime;
 use tokio::sync::{watch, Notify};
 
@@ -268,7 +267,7 @@ fn emit_inprocess(kind: Kind, users: usize, warm_up: usize) -> f64 {
         .build()
         .unwrap();
     rt.block_on(async {
-        let hub = Hub::builder().build().unwrap();
+        let hub = crate::hub_builder().build().unwrap();
         let registry = BaseRegistry::new();
         let mut producers = Vec::with_capacity(users);
         for u in 0..users {

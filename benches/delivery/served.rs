@@ -33,7 +33,7 @@ impl Served {
         }
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
-        let hub = Hub::builder()
+        let hub = crate::hub_builder()
             .agent(crate::burst::bench_agent)
             .build()
             .unwrap();
@@ -53,7 +53,7 @@ impl Served {
         let addr = listener.local_addr().unwrap();
         let target = match kind {
             Kind::Agentwire => {
-                let hub = Hub::builder()
+                let hub = crate::hub_builder()
                     .agent(crate::burst::bench_agent)
                     .build()
                     .unwrap();
