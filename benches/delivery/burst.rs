@@ -130,6 +130,10 @@ async fn watcher(mut ws: Ws) -> Instant {
 #[derive(Clone)]
 pub(crate) struct Burst {
     rate: f64,
+    /// The mean run latency: with every user always waiting on one run,
+    /// it is users / runs per second (Little's law), set by throughput
+    /// alone; the percentiles also show how evenly the wait is shared.
+    mean_us: f64,
     p50_us: f64,
     p99_us: f64,
     start_p50_us: f64,
@@ -185,6 +189,7 @@ fn burst(kind: Kind) -> Burst {
         let delivered = (BURST_USERS * 2 * BURST_RUNS * RUN_EVENTS) as f64;
         Burst {
             rate: delivered / elapsed,
+            mean_us: latencies.iter().map(|&l| f64::from(l)).sum::<f64>() / latencies.len() as f64,
             p50_us: percentile(&mut latencies, 50),
             p99_us: percentile(&mut latencies, 99),
             start_p50_us: percentile(&mut starts, 50),
@@ -214,6 +219,7 @@ pub(crate) fn rows(reps: usize) -> Vec<Row> {
             |b| b.rate,
             Goal::RatioAtLeast(1.0),
         ),
+        Row::median("burst_mean", "µs", &sides, |b| b.mean_us, Goal::None),
         Row::median(
             "burst_p50",
             "µs",
