@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `{prefix}:{<user>}:meta` | hash: `epoch`, `seq` (the last assigned), `w:<node>` (the last batch each node wrote) |
 //! | `{prefix}:{<user>}:log` | stream: entry `<seq>-0` with fields `t` (event type) and `b` (the envelope after `seq`), trimmed to the replay window |
-//! | `{prefix}:{<user>}:ch` | pub/sub channel: `<epoch> <seq> <type> <envelope after seq>` per event |
+//! | `{prefix}:{<user>}:ch` | pub/sub channel: one message per batch, `<epoch> <first seq>` then ` <type> <length> <envelope after seq>` per event |
 //! | `{prefix}:{<user>}:runs` | hash: the user's live runs on every node, `r:<run id>` per run and `s:<id>` per place under the run cap, each `<node> <expires at, ms of Redis's clock>` |
 //! | `{prefix}:node:<node>` | pub/sub channel, one per node: `<runs key>\n<run id>` per cancel forwarded to it |
 //!
@@ -49,7 +49,8 @@ use crate::{wire, Error, RunId, UserId};
 /// KEYS: meta, log. ARGV: node, batch number, a fresh epoch, reset (`1`
 /// starts a new stream), the stream's MAXLEN, the TTL in ms, the channel,
 /// then `type`, `tail` per event. A batch this node already wrote (a retry
-/// after a lost reply) is not written twice. Returns `{epoch, last seq}`.
+/// after a lost reply) is not written twice. The batch is published as one
+/// message ([`parse_message`]). Returns `{epoch, last seq}`.
 const APPEND: &str = r"
 local meta, log = KEYS[1], KEYS[2]
 local node, batch, reset = ARGV[1], tonumber(ARGV[2]), ARGV[4]
@@ -66,11 +67,17 @@ if (not epoch) or reset == '1' then
   redis.call('HSET', meta, 'epoch', epoch, 'seq', 0)
 end
 local seq = tonumber(redis.call('HGET', meta, 'seq'))
+local message = {epoch, ' ', string.format('%d', seq + 1)}
 for i = 8, #ARGV, 2 do
   seq = seq + 1
   local id = string.format('%d-0', seq)
-  redis.call('XADD', log, 'MAXLEN', ARGV[5], id, 't', ARGV[i], 'b', ARGV[i + 1])
-  redis.call('PUBLISH', ARGV[7], epoch .. ' ' .. string.format('%d', seq) .. ' ' .. ARGV[i] .. ' ' .. ARGV[i + 1])
+  redis.call('XADD', log, id, 't', ARGV[i], 'b', ARGV[i + 1])
+  table.insert(message, ' ' .. ARGV[i] .. ' ' .. string.format('%d', #ARGV[i + 1]) .. ' ')
+  table.insert(message, ARGV[i + 1])
+end
+if #ARGV >= 8 then
+  redis.call('XTRIM', log, 'MAXLEN', ARGV[5])
+  redis.call('PUBLISH', ARGV[7], table.concat(message))
 end
 redis.call('HSET', meta, 'seq', string.format('%d', seq), 'w:' .. node, ARGV[2])
 redis.call('PEXPIRE', meta, ARGV[6])
@@ -204,9 +211,11 @@ const SYNC_TIMEOUT: Duration = Duration::from_secs(5);
 /// Events (and at most this many bytes) written by one script call.
 const BATCH_EVENTS: usize = 256;
 const BATCH_BYTES: usize = 1 << 20;
-/// Pub/sub messages waiting for a user's task; past that they are dropped
-/// and the task fills the gap from the stream.
+/// Pub/sub messages (and at most this many bytes of them) waiting for a
+/// user's task; past that they are dropped and the task fills the gap from
+/// the stream.
 const INBOX_CAPACITY: usize = 4096;
+const INBOX_BYTES: usize = 16 << 20;
 /// Waits between retries while Redis is unreachable.
 const BACKOFF_MIN: Duration = Duration::from_millis(50);
 const BACKOFF_MAX: Duration = Duration::from_secs(1);
@@ -533,6 +542,8 @@ struct Outbox {
 #[derive(Default)]
 struct Inbox {
     messages: VecDeque<Vec<u8>>,
+    /// The sum of the lengths of `messages`.
+    bytes: usize,
     /// Messages were dropped, or the connection was lost: fill from the stream.
     resync: bool,
 }
@@ -639,7 +650,8 @@ impl RedisStream {
 
     fn received(&self, payload: Vec<u8>) {
         let mut inbox = self.inbox();
-        if inbox.messages.len() < INBOX_CAPACITY {
+        if inbox.messages.len() < INBOX_CAPACITY && inbox.bytes + payload.len() <= INBOX_BYTES {
+            inbox.bytes += payload.len();
             inbox.messages.push_back(payload);
         } else {
             inbox.resync = true;
@@ -934,6 +946,7 @@ impl Task {
             if let (true, Some(log)) = (self.following, log.as_ref()) {
                 let (messages, mut resync) = {
                     let mut inbox = self.stream.inbox();
+                    inbox.bytes = 0;
                     (
                         std::mem::take(&mut inbox.messages),
                         std::mem::take(&mut inbox.resync),
@@ -1041,27 +1054,29 @@ impl Task {
         }
     }
 
-    /// Delivers one channel message if it is the next `seq` of the stream
-    /// this node follows; false when the node must sync with the stream.
+    /// Delivers the events of one channel message that follow the last
+    /// `seq` of the stream this node follows; false when the node must
+    /// sync with the stream (a gap, another epoch, a message it cannot
+    /// read).
     fn ingest(&self, log: &UserLog, message: &[u8]) -> bool {
-        let Some((epoch, seq, event_type, tail)) = parse_message(message) else {
-            return true;
+        let Some(batch) = parse_message(message) else {
+            return false;
         };
         let mut state = log.lock();
-        if !state.live {
+        if !state.live || *state.epoch != *batch.epoch {
             return false;
         }
-        if *state.epoch != *epoch {
-            return false;
+        let mut evicted = Vec::new();
+        let mut seq = batch.first;
+        for (event_type, tail) in batch.events {
+            if seq > state.last_seq + 1 {
+                return false;
+            }
+            if seq == state.last_seq + 1 {
+                evicted.extend(state.publish(frame(event_type, seq, tail), &log.limits));
+            }
+            seq += 1;
         }
-        if seq <= state.last_seq {
-            return true;
-        }
-        if seq != state.last_seq + 1 {
-            return false;
-        }
-        let frame = frame(event_type, seq, tail);
-        let evicted = state.publish(frame, &log.limits);
         drop(state);
         drop(evicted);
         true
@@ -1386,14 +1401,48 @@ fn frame(event_type: &str, seq: u64, tail: &[u8]) -> Frame {
     }
 }
 
-/// `<epoch> <seq> <type> <tail>`
-fn parse_message(message: &[u8]) -> Option<(&str, u64, &str, &[u8])> {
-    let mut parts = message.splitn(4, |b| *b == b' ');
-    let epoch = std::str::from_utf8(parts.next()?).ok()?;
-    let seq = std::str::from_utf8(parts.next()?).ok()?.parse().ok()?;
-    let event_type = std::str::from_utf8(parts.next()?).ok()?;
-    let tail = parts.next()?;
-    Some((epoch, seq, event_type, tail))
+/// One channel message: the events of one batch.
+struct Batch<'m> {
+    epoch: &'m str,
+    /// The `seq` of the first event; the others follow one by one.
+    first: u64,
+    /// Each event's type and tail.
+    events: Vec<(&'m str, &'m [u8])>,
+}
+
+/// `<epoch> <first seq>`, then ` <type> <length> <tail>` per event, where
+/// `<length>` is the tail's in bytes. `None` for a message that does not
+/// read so to its end.
+fn parse_message(message: &[u8]) -> Option<Batch<'_>> {
+    /// The text up to the next space, and what follows the space.
+    fn word(rest: &[u8]) -> Option<(&str, &[u8])> {
+        let at = rest.iter().position(|b| *b == b' ')?;
+        Some((std::str::from_utf8(&rest[..at]).ok()?, &rest[at + 1..]))
+    }
+    let (epoch, rest) = word(message)?;
+    let (first, mut rest) = match word(rest) {
+        Some((first, rest)) => (first, rest),
+        None => (std::str::from_utf8(rest).ok()?, &[][..]),
+    };
+    let first = first.parse().ok()?;
+    let mut events = Vec::new();
+    while !rest.is_empty() {
+        let (event_type, after) = word(rest)?;
+        let (len, after) = word(after)?;
+        let len: usize = len.parse().ok()?;
+        let tail = after.get(..len)?;
+        rest = match after.get(len..)? {
+            [] => &[],
+            [b' ', more @ ..] if !more.is_empty() => more,
+            _ => return None,
+        };
+        events.push((event_type, tail));
+    }
+    Some(Batch {
+        epoch,
+        first,
+        events,
+    })
 }
 
 fn text(value: &Value) -> Option<&[u8]> {
@@ -1461,13 +1510,41 @@ mod tests {
     }
 
     #[test]
-    fn messages_parse_with_spaces_in_the_tail() {
-        let (epoch, seq, ty, tail) = parse_message(b"e1 42 x ,\"a\":\"b c\"}").unwrap();
-        assert_eq!(
-            (epoch, seq, ty, tail),
-            ("e1", 42, "x", &b",\"a\":\"b c\"}"[..])
-        );
-        assert!(parse_message(b"e1 x y z").is_none());
+    fn a_batch_reads_back_whatever_its_tails_hold() {
+        let tails: [&[u8]; 3] = [b",\"a\":\"b c\"}", b" 3 x 9 ", b""];
+        let mut message = b"e1 42".to_vec();
+        for (i, tail) in tails.iter().enumerate() {
+            message.extend_from_slice(format!(" t{i} {} ", tail.len()).as_bytes());
+            message.extend_from_slice(tail);
+        }
+        let batch = parse_message(&message).unwrap();
+        assert_eq!((batch.epoch, batch.first), ("e1", 42));
+        let want: Vec<(String, &[u8])> = tails
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (format!("t{i}"), *t))
+            .collect();
+        let got: Vec<(String, &[u8])> = batch
+            .events
+            .iter()
+            .map(|(ty, t)| (ty.to_string(), *t))
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(parse_message(b"e1 7").unwrap().events.len(), 0);
+        for bad in [
+            &b"e1 x"[..],
+            b"e1 42 x 5 abc",
+            b"e1 42 x 3 abcd",
+            b"e1 42 x 3 abc ",
+            b"e1 42 x -1 abc",
+            b"e1 42 x",
+        ] {
+            assert!(
+                parse_message(bad).is_none(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
         assert_eq!(frame("x", 7, b"}").text.as_str(), r#"{"type":"x","seq":7}"#);
     }
 }
