@@ -1067,15 +1067,13 @@ impl Task {
             return false;
         }
         let mut evicted = Vec::new();
-        let mut seq = batch.first;
-        for (event_type, tail) in batch.events {
+        for (seq, (event_type, tail)) in (batch.first..).zip(batch.events) {
             if seq > state.last_seq + 1 {
                 return false;
             }
             if seq == state.last_seq + 1 {
                 evicted.extend(state.publish(frame(event_type, seq, tail), &log.limits));
             }
-            seq += 1;
         }
         drop(state);
         drop(evicted);
