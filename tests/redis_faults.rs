@@ -133,6 +133,38 @@ async fn lost_pubsub_messages_are_filled_from_the_stream() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_channel_messages_neither_reach_tabs_nor_leave_gaps() {
+    let redis = RedisServer::start().await;
+    let server = start_hub(Hub::builder().redis(redis.url()).build().unwrap(), config()).await;
+    let worker = Hub::builder().redis(redis.url()).build().unwrap();
+    let (mut tab, hello) = Client::connect_query(&server.url, "fay", "").await;
+    let epoch = hello["epoch"].as_str().unwrap().to_owned();
+    let mut next = 1;
+    // Whatever else publishes on a user's channel, in the stream's own
+    // epoch and numbered as the next event: text that is no batch, a batch
+    // cut short, a length past the message's end, an empty message, and a
+    // well-formed batch of another epoch.
+    for round in 0..5 {
+        let junk = match round {
+            0 => "hello".to_owned(),
+            1 => format!("{epoch} {next} agent_thinking 40 ,\"payload\":{{}}}}"),
+            2 => format!("{epoch} {next} agent_thinking 9999 x"),
+            3 => String::new(),
+            _ => format!("ghost {next} agent_thinking 2 }}}}"),
+        };
+        let receivers: i64 = redis.query(&["PUBLISH", "agentwire:{fay}:ch", &junk]).await;
+        assert_eq!(receivers, 1, "round {round}: the node was not subscribed");
+        let run = agent(&worker, "fay", 20, Duration::ZERO);
+        run.await.unwrap();
+        let seen = read_until_done_or_closed(&mut tab).await;
+        assert_eq!(seen.close, None, "round {round}");
+        assert_eq!(seen.events.len(), 22, "round {round}");
+        assert_gap_free_from(&seen.events, next);
+        next += 22;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_killed_and_restarted_mid_run_resets_tabs_never_silently() {
     let mut redis = RedisServer::start().await;
     let server = start_hub(Hub::builder().redis(redis.url()).build().unwrap(), config()).await;
