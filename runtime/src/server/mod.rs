@@ -422,6 +422,8 @@ pub(crate) struct Shared {
     pub(crate) stop_runs: watch::Sender<bool>,
     pub(crate) stop_connections: watch::Sender<bool>,
     pub(crate) post_limits: sse::PostLimits,
+    /// The thread of a message that names none.
+    pub(crate) default_thread: crate::ThreadId,
 }
 
 impl Shared {
@@ -482,6 +484,7 @@ impl Hub {
                 stop_runs: watch::Sender::new(false),
                 stop_connections: watch::Sender::new(false),
                 post_limits: sse::PostLimits::default(),
+                default_thread: crate::ThreadId::new(runs::DEFAULT_THREAD)?,
             }),
         })
     }

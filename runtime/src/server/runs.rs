@@ -8,10 +8,10 @@ use super::protocol::{ClientError, ErrorCode};
 use super::tasks::stopped;
 use super::Shared;
 use crate::control::Cancel;
-use crate::{RunId, RunOutcome, ThreadId, UserExecutionContext, UserId, UserMessage};
+use crate::{RunId, RunOutcome, UserExecutionContext, UserId, UserMessage};
 
 /// The thread of a message that names none.
-const DEFAULT_THREAD: &str = "default";
+pub(crate) const DEFAULT_THREAD: &str = "default";
 
 /// Starts a run of the requested agent for this user, tracked for shutdown
 /// and counted under the user's run cap until it ends (however it ends).
@@ -22,7 +22,7 @@ pub(crate) async fn start(
     user: &UserId,
     message: UserMessage,
 ) -> Result<(), ClientError> {
-    start_watched(shared, user, message).await.map(drop)
+    spawn(shared, user, message, None).await
 }
 
 /// What the starter of a run can learn about it as it goes.
@@ -37,11 +37,30 @@ pub(crate) struct Watch {
 }
 
 /// [`start`], telling the caller when the run first ran and how it ended.
+#[cfg_attr(not(feature = "ag-ui"), allow(dead_code))]
 pub(crate) async fn start_watched(
     shared: &Arc<Shared>,
     user: &UserId,
     message: UserMessage,
 ) -> Result<Watch, ClientError> {
+    let (first_tx, first_poll) = oneshot::channel();
+    let (outcome_tx, outcome) = oneshot::channel();
+    spawn(shared, user, message, Some((first_tx, outcome_tx))).await?;
+    Ok(Watch {
+        first_poll,
+        outcome,
+    })
+}
+
+/// Where a watched run reports its first poll and its outcome.
+type Watcher = (oneshot::Sender<u64>, oneshot::Sender<RunOutcome>);
+
+async fn spawn(
+    shared: &Arc<Shared>,
+    user: &UserId,
+    message: UserMessage,
+    watcher: Option<Watcher>,
+) -> Result<(), ClientError> {
     let hub = &shared.hub.inner;
     let agent = match hub.agent(message.agent.as_deref()) {
         Some(agent) => agent.clone(),
@@ -71,8 +90,7 @@ pub(crate) async fn start_watched(
     }
     let thread = match &message.thread_id {
         Some(thread) => thread.clone(),
-        None => ThreadId::new(DEFAULT_THREAD)
-            .map_err(|e| ClientError::new(ErrorCode::Internal, e.to_string()))?,
+        None => shared.default_thread.clone(),
     };
     let ctx = UserExecutionContext::new(user.clone(), thread);
     let manager = shared
@@ -105,14 +123,12 @@ pub(crate) async fn start_watched(
         },
     };
     let log = bridge.log.clone();
-    let (first_tx, first_poll) = oneshot::channel();
-    let (outcome_tx, outcome) = oneshot::channel();
     let guard = shared.runs.enter();
     tokio::spawn(async move {
         let _guard = guard;
         let _slot = slot;
         let mut handle = agent.handle(bridge, message);
-        let mut first = Some(first_tx);
+        let (mut first, outcome_tx) = watcher.unzip();
         let watched = std::future::poll_fn(move |cx| {
             let poll = handle.as_mut().poll(cx);
             if let Some(tx) = first.take() {
@@ -122,17 +138,16 @@ pub(crate) async fn start_watched(
         });
         tokio::select! {
             outcome = watched => {
-                let _ = outcome_tx.send(outcome);
+                if let Some(tx) = outcome_tx {
+                    let _ = tx.send(outcome);
+                }
             }
             // Dropping the handler's future cancels the run, which then
             // emits its own terminal events.
             _ = stopped(&mut stop) => {}
         }
     });
-    Ok(Watch {
-        first_poll,
-        outcome,
-    })
+    Ok(())
 }
 
 /// Cancels the user's run `id`, whichever of the user's tabs started it:
