@@ -591,13 +591,20 @@ id_schema! {
     ConnectionId: "A connection id",
 }
 
-/// A string enum whose values carry their own descriptions.
-fn described_strings(description: &str, values: &[(&str, &str)]) -> schemars::Schema {
+/// A string enum whose values carry their own descriptions: each of `all`
+/// as `name` writes it, described by `what` (an exhaustive `match`, so a
+/// new value is a compile error until it is described).
+fn described<T: Copy>(
+    description: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+    what: fn(T) -> &'static str,
+) -> schemars::Schema {
     json_schema!({
         "description": description,
         "type": "string",
-        "enum": values.iter().map(|(v, _)| *v).collect::<Vec<_>>(),
-        "x-enum-descriptions": values.iter().map(|(_, d)| *d).collect::<Vec<_>>(),
+        "enum": all.iter().map(|&v| name(v)).collect::<Vec<_>>(),
+        "x-enum-descriptions": all.iter().map(|&v| what(v)).collect::<Vec<_>>(),
     })
 }
 
@@ -607,24 +614,20 @@ impl JsonSchema for RunStatus {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> schemars::Schema {
-        let all = [
-            RunStatus::Completed,
-            RunStatus::Failed,
-            RunStatus::Cancelled,
-        ];
-        let values: Vec<_> = all
-            .iter()
-            .map(|s| {
-                // A new status is a compile error here until it is described.
-                let what = match s {
-                    RunStatus::Completed => "the run finished with a result",
-                    RunStatus::Failed => "the run returned an error, panicked, or was dropped",
-                    RunStatus::Cancelled => "the run's task was cancelled, or the server shut down",
-                };
-                (s.as_str(), what)
-            })
-            .collect();
-        described_strings("How a run ended.", &values)
+        described(
+            "How a run ended.",
+            &[
+                RunStatus::Completed,
+                RunStatus::Failed,
+                RunStatus::Cancelled,
+            ],
+            RunStatus::as_str,
+            |s| match s {
+                RunStatus::Completed => "the run finished with a result",
+                RunStatus::Failed => "the run returned an error, panicked, or was dropped",
+                RunStatus::Cancelled => "the run's task was cancelled, or the server shut down",
+            },
+        )
     }
 }
 
@@ -634,23 +637,20 @@ impl JsonSchema for ToolStatus {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> schemars::Schema {
-        let all = [
-            ToolStatus::Success,
-            ToolStatus::Error,
-            ToolStatus::Cancelled,
-        ];
-        let values: Vec<_> = all
-            .iter()
-            .map(|s| {
-                let what = match s {
-                    ToolStatus::Success => "the tool returned a result",
-                    ToolStatus::Error => "the tool failed; `error` says why",
-                    ToolStatus::Cancelled => "the call was dropped before it completed",
-                };
-                (s.as_str(), what)
-            })
-            .collect();
-        described_strings("How a tool call ended.", &values)
+        described(
+            "How a tool call ended.",
+            &[
+                ToolStatus::Success,
+                ToolStatus::Error,
+                ToolStatus::Cancelled,
+            ],
+            ToolStatus::as_str,
+            |s| match s {
+                ToolStatus::Success => "the tool returned a result",
+                ToolStatus::Error => "the tool failed; `error` says why",
+                ToolStatus::Cancelled => "the call was dropped before it completed",
+            },
+        )
     }
 }
 
@@ -660,40 +660,35 @@ impl JsonSchema for ErrorCode {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> schemars::Schema {
-        let values: Vec<_> = ErrorCode::ALL
-            .iter()
-            .map(|c| {
-                let what = match c {
-                    ErrorCode::InvalidJson => "the text frame is not JSON",
-                    ErrorCode::InvalidPayload => {
-                        "no string `type`, or a payload of the wrong shape"
-                    }
-                    ErrorCode::UnknownType => "a `type` the server does not know",
-                    ErrorCode::UnknownAgent => {
-                        "`user_message` named an agent the server does not have"
-                    }
-                    ErrorCode::NoAgent => "the server has no agents",
-                    ErrorCode::Unsupported => "a binary frame",
-                    ErrorCode::TooManyRuns => {
-                        "`user_message` while the user already has the maximum number of runs going; nothing started"
-                    }
-                    ErrorCode::UnknownRun => {
-                        "`cancel_run` named no run of this user that is still going"
-                    }
-                    ErrorCode::RateLimited => {
-                        "an HTTP `POST` beyond the per-user rate limit (answered with 429)"
-                    }
-                    ErrorCode::ShuttingDown => "the server is shutting down and starts no runs",
-                    ErrorCode::Internal => {
-                        "the server could not act on a valid message: nothing started, or a `cancel_run` could not be delivered to the node running the run"
-                    }
-                };
-                (c.as_str(), what)
-            })
-            .collect();
-        described_strings(
+        described(
             "Why the server refused what a client sent, or could not act on it.",
-            &values,
+            &ErrorCode::ALL,
+            ErrorCode::as_str,
+            |c| {
+                match c {
+                ErrorCode::InvalidJson => "the text frame is not JSON",
+                ErrorCode::InvalidPayload => "no string `type`, or a payload of the wrong shape",
+                ErrorCode::UnknownType => "a `type` the server does not know",
+                ErrorCode::UnknownAgent => {
+                    "`user_message` named an agent the server does not have"
+                }
+                ErrorCode::NoAgent => "the server has no agents",
+                ErrorCode::Unsupported => "a binary frame",
+                ErrorCode::TooManyRuns => {
+                    "`user_message` while the user already has the maximum number of runs going; nothing started"
+                }
+                ErrorCode::UnknownRun => {
+                    "`cancel_run` named no run of this user that is still going"
+                }
+                ErrorCode::RateLimited => {
+                    "an HTTP `POST` beyond the per-user rate limit (answered with 429)"
+                }
+                ErrorCode::ShuttingDown => "the server is shutting down and starts no runs",
+                ErrorCode::Internal => {
+                    "the server could not act on a valid message: nothing started, or a `cancel_run` could not be delivered to the node running the run"
+                }
+            }
+            },
         )
     }
 }
