@@ -12,8 +12,7 @@ use agentwire::server::CloseCode;
 use support::*;
 
 async fn flood(hub: &Hub, user: &str, events: usize, size: usize) {
-    let ctx = ctx(user, "t");
-    let bridge = hub.factory().create_manager(&ctx).await.unwrap().bridge();
+    let bridge = bridge(hub, user, "t").await;
     let run = emit!(
         bridge,
         agent_started {

@@ -75,9 +75,9 @@ fn named_agent(
     pause: Duration,
 ) -> tokio::task::JoinHandle<Duration> {
     let hub = hub.clone();
-    let ctx = ctx(user, "t");
+    let user = user.to_owned();
     tokio::spawn(async move {
-        let bridge = hub.factory().create_manager(&ctx).await.unwrap().bridge();
+        let bridge = bridge(&hub, &user, "t").await;
         let run = emit!(
             bridge,
             agent_started {

@@ -198,16 +198,7 @@ async fn a_worker_without_a_server_emits_to_tabs_on_a_server_node() {
     let mut tab = Client::connect(&server.url, "carol").await;
     let mut second = Client::connect(&server.url, "carol").await;
 
-    let ctx = UserExecutionContext::new(
-        UserId::new("carol").unwrap(),
-        ThreadId::new("jobs").unwrap(),
-    );
-    let bridge = worker
-        .factory()
-        .create_manager(&ctx)
-        .await
-        .unwrap()
-        .bridge();
+    let bridge = bridge(&worker, "carol", "jobs").await;
     let run = emit!(
         bridge,
         agent_started {
@@ -238,7 +229,12 @@ async fn a_worker_without_a_server_emits_to_tabs_on_a_server_node() {
     assert_eq!(events[2]["payload"]["result"]["pages"], 12);
     assert_eq!(second.recv_run().await, events);
     // In-process subscribers on the server node follow the same stream.
-    let manager = server.hub.factory().create_manager(&ctx).await.unwrap();
+    let manager = server
+        .hub
+        .factory()
+        .create_manager(&ctx("carol", "jobs"))
+        .await
+        .unwrap();
     let mut events = manager.subscribe();
     tokio::time::sleep(Duration::from_millis(100)).await;
     emit_thoughts(&worker, "carol", 0).await;

@@ -132,12 +132,7 @@ async fn a_run_of_a_worker_without_a_server_is_cancelled_from_a_tab() {
     let server = redis.node(config()).await;
     let worker = Hub::builder().redis(redis.url()).build().unwrap();
     let mut tab = Client::connect(&server.url, "carol").await;
-    let bridge = worker
-        .factory()
-        .create_manager(&ctx("carol", "jobs"))
-        .await
-        .unwrap()
-        .bridge();
+    let bridge = bridge(&worker, "carol", "jobs").await;
     let run = emit!(
         bridge,
         agent_started {

@@ -294,8 +294,7 @@ async fn a_peer_that_stops_reading_is_dropped_after_the_write_timeout() {
     let stalled = Client::connect(&t.url, "wes").await;
     assert_eq!(t.server.connection_count(), 1);
     // ~8 MB of events fill the socket buffers of a peer that reads nothing.
-    let ctx = ctx("wes", "t");
-    let bridge = t.hub.factory().create_manager(&ctx).await.unwrap().bridge();
+    let bridge = bridge(&t.hub, "wes", "t").await;
     let run = emit!(
         bridge,
         agent_started {

@@ -89,6 +89,15 @@ pub fn ctx(user: &str, thread: &str) -> UserExecutionContext {
     )
 }
 
+/// The typed bridge of `user` on `thread` from `hub`'s factory.
+pub async fn bridge(hub: &Hub, user: &str, thread: &str) -> AgentBridge {
+    hub.factory()
+        .create_manager(&ctx(user, thread))
+        .await
+        .expect("manager")
+        .bridge()
+}
+
 /// A manager of `user` on `thread` from `hub`, and a subscription to all of
 /// the user's events from then on.
 pub async fn subscribed_on(
@@ -119,12 +128,7 @@ pub async fn subscribed(
 /// bridge: `agent_started`, `thinking` thoughts (`thought 0`, ..), then
 /// `agent_completed`.
 pub async fn emit_thoughts(hub: &Hub, user: &str, thinking: usize) {
-    let bridge = hub
-        .factory()
-        .create_manager(&ctx(user, "t"))
-        .await
-        .unwrap()
-        .bridge();
+    let bridge = bridge(hub, user, "t").await;
     let run = emit!(
         bridge,
         agent_started {
