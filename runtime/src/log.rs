@@ -583,7 +583,7 @@ impl Queue {
     /// Appends up to `limit` frames to `buf`, waiting for at least one;
     /// returns how many (0 when [`Self::recv`] would give `None`).
     /// Cancel-safe.
-    pub(crate) async fn recv_many(&mut self, buf: &mut Vec<Frame>, limit: usize) -> usize {
+    pub(crate) async fn recv_many(&mut self, buf: &mut VecDeque<Frame>, limit: usize) -> usize {
         poll_fn(|cx| self.rx.poll_recv_many(cx, buf, limit)).await
     }
 
@@ -591,7 +591,7 @@ impl Queue {
     pub(crate) fn poll_recv_many(
         &mut self,
         cx: &mut std::task::Context<'_>,
-        buf: &mut impl Extend<Frame>,
+        buf: &mut VecDeque<Frame>,
         limit: usize,
     ) -> std::task::Poll<usize> {
         self.rx.poll_recv_many(cx, buf, limit)
@@ -1038,7 +1038,7 @@ mod tests {
         let mut slow = log.attach(None, limit);
         let mut fast = log.attach(None, q(100));
         let mut reader = log.attach(None, limit);
-        let mut batch = Vec::new();
+        let mut batch = VecDeque::new();
         for i in 0..9 {
             emit_sized(&log, 100);
             // Reading frees the bytes: `reader` takes 900 bytes through a

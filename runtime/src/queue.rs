@@ -129,12 +129,14 @@ impl Drop for Sender {
 }
 
 impl Receiver {
-    /// Moves up to `limit` frames into `buf`; `Ready(0)` once the queue is
-    /// closed and empty. Registers to be woken when it returns `Pending`.
+    /// Moves up to `limit` frames to the back of `buf`; `Ready(0)` once the
+    /// queue is closed and empty. Registers to be woken when it returns
+    /// `Pending`. When `buf` is empty and takes every waiting frame, the two
+    /// swap buffers instead of moving the frames one by one.
     pub(crate) fn poll_recv_many(
         &mut self,
         cx: &mut Context<'_>,
-        buf: &mut impl Extend<Frame>,
+        buf: &mut VecDeque<Frame>,
         limit: usize,
     ) -> Poll<usize> {
         let mut state = self.0.lock();
@@ -149,9 +151,14 @@ impl Receiver {
             return Poll::Pending;
         }
         let n = state.frames.len().min(limit);
-        let mut bytes = 0;
-        buf.extend(state.frames.drain(..n).inspect(|f| bytes += f.text.len()));
-        state.bytes -= bytes;
+        if buf.is_empty() && n == state.frames.len() {
+            std::mem::swap(&mut state.frames, buf);
+            state.bytes = 0;
+        } else {
+            let mut bytes = 0;
+            buf.extend(state.frames.drain(..n).inspect(|f| bytes += f.text.len()));
+            state.bytes -= bytes;
+        }
         Poll::Ready(n)
     }
 
@@ -229,7 +236,7 @@ mod tests {
     }
 
     async fn recv_all(rx: &mut Receiver) -> Vec<u64> {
-        let mut buf = Vec::new();
+        let mut buf = VecDeque::new();
         poll_fn(|cx| rx.poll_recv_many(cx, &mut buf, 64)).await;
         buf.iter().map(|f| f.seq).collect()
     }
@@ -256,6 +263,37 @@ mod tests {
         assert_eq!(tx.push(&frame(2, "cd")), Err(Refused::Overflow));
         assert_eq!(rx.try_recv().map(|f| f.seq), Some(1));
         assert_eq!(rx.bytes(), 0);
+    }
+
+    #[tokio::test]
+    async fn frames_taken_whole_or_in_part_come_in_order_and_free_their_bytes() {
+        let (tx, mut rx) = channel(QueueLimit {
+            events: 10,
+            bytes: 6,
+        });
+        let seqs = |buf: &VecDeque<Frame>| buf.iter().map(|f| f.seq).collect::<Vec<_>>();
+        for (seq, text) in [(1, "a"), (2, "bb"), (3, "ccc")] {
+            tx.push(&frame(seq, text)).unwrap();
+        }
+        // Part of what waits, into an empty batch.
+        let mut buf = VecDeque::new();
+        assert_eq!(poll_fn(|cx| rx.poll_recv_many(cx, &mut buf, 2)).await, 2);
+        assert_eq!((seqs(&buf), rx.bytes(), rx.len()), (vec![1, 2], 3, 1));
+        // The rest, behind what the batch still holds.
+        assert_eq!(poll_fn(|cx| rx.poll_recv_many(cx, &mut buf, 64)).await, 1);
+        assert_eq!((seqs(&buf), rx.bytes()), (vec![1, 2, 3], 0));
+        // Everything that waits, into an empty batch.
+        buf.clear();
+        for (seq, text) in [(4, "dd"), (5, "eeee")] {
+            tx.push(&frame(seq, text)).unwrap();
+        }
+        assert_eq!(poll_fn(|cx| rx.poll_recv_many(cx, &mut buf, 64)).await, 2);
+        assert_eq!((seqs(&buf), rx.bytes(), rx.len()), (vec![4, 5], 0, 0));
+        // The queue counts from zero again: the byte bound is whole.
+        tx.push(&frame(6, "ffffff")).unwrap();
+        assert_eq!(tx.push(&frame(7, "g")), Err(Refused::Overflow));
+        buf.clear();
+        assert_eq!(recv_all(&mut rx).await, [6]);
     }
 
     #[tokio::test]

@@ -441,7 +441,7 @@ impl RunStream {
         tokio::pin!(stopping);
         let mut keep_alive = tokio::time::interval(self.shared.config.ping_interval);
         keep_alive.tick().await;
-        let mut batch: Vec<Frame> = Vec::new();
+        let mut batch: VecDeque<Frame> = VecDeque::new();
         loop {
             tokio::select! {
                 biased;

@@ -19,7 +19,7 @@
 //! | 429 | `GET`: the user already has the maximum connections open |
 //! | 503 | shutting down |
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
@@ -645,13 +645,13 @@ async fn pump(
     tokio::pin!(expiry);
     let mut keep_alive = tokio::time::interval(shared.config.ping_interval);
     keep_alive.tick().await;
-    let mut batch: Vec<LogFrame> = Vec::new();
+    let mut batch: VecDeque<LogFrame> = VecDeque::new();
     loop {
         tokio::select! {
             biased;
             _ = &mut stopping => {
                 while let Some(frame) = events.try_recv() {
-                    batch.push(frame);
+                    batch.push_back(frame);
                 }
                 if events.overflowed() {
                     break StreamEnd::Close(CloseCode::SlowConsumer);
@@ -685,7 +685,7 @@ async fn pump(
 }
 
 /// The batch as SSE messages, each with its `id: <epoch>.<seq>`.
-fn encode(epoch: &str, batch: &mut Vec<LogFrame>) -> Bytes {
+fn encode(epoch: &str, batch: &mut VecDeque<LogFrame>) -> Bytes {
     let len = batch
         .iter()
         .map(|f| f.text.len() + epoch.len() + 40)
