@@ -5,7 +5,7 @@
 use std::future::{poll_fn, Future};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::task::{Poll, Waker};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -220,23 +220,12 @@ async fn serve(shared: &Arc<Shared>, ws: &mut Socket, accepted: &Accepted, out: 
     let timer = tokio::time::sleep_until(next_ping.min(expires));
     tokio::pin!(timer);
     let mut stop = shared.stop_connections.subscribe();
-    let signal = stop.clone();
     let stopping = stopped(&mut stop);
     tokio::pin!(stopping);
-    // Waiting for the stop means joining a wait list all connections
-    // share, behind a lock: it is joined once, and looked at again only
-    // when the signal has moved or the task's waker is another one.
-    let mut joined: Option<Waker> = None;
     loop {
         let step = poll_fn(|cx| {
-            let rejoin = !joined.as_ref().is_some_and(|w| w.will_wake(cx.waker()));
-            if rejoin || signal.has_changed().unwrap_or(true) {
-                if stopping.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(Step::Stop);
-                }
-                if rejoin {
-                    joined = Some(cx.waker().clone());
-                }
+            if stopping.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Step::Stop);
             }
             if timer.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(Step::Timer);

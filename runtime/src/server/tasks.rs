@@ -1,7 +1,9 @@
+use std::future::{poll_fn, Future};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::{Poll, Waker};
 
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
 
 /// Counts running tasks so shutdown can wait for them.
 #[derive(Default)]
@@ -50,7 +52,29 @@ impl Drop for TaskGuard {
 }
 
 /// Resolves once `signal` is set (or its sender is gone).
-pub(crate) async fn stopped(signal: &mut tokio::sync::watch::Receiver<bool>) {
+///
+/// Cheap to poll at every wake of a long-lived task: waiting on a `watch`
+/// means joining a wait list every waiter shares, behind a lock, which
+/// tokio does again at each poll. It is joined once here, and looked at
+/// again only when the signal has moved (an atomic load) or the task's
+/// waker is another one.
+pub(crate) async fn stopped(signal: &mut watch::Receiver<bool>) {
+    let moved = signal.clone();
     // An error means the sender is gone, which also means stop.
-    let _ = signal.wait_for(|stop| *stop).await.map(|_| ());
+    let wait = signal.wait_for(|stop| *stop);
+    tokio::pin!(wait);
+    let mut joined: Option<Waker> = None;
+    poll_fn(|cx| {
+        let rejoin = !joined.as_ref().is_some_and(|w| w.will_wake(cx.waker()));
+        if rejoin || moved.has_changed().unwrap_or(true) {
+            if wait.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(());
+            }
+            if rejoin {
+                joined = Some(cx.waker().clone());
+            }
+        }
+        Poll::Pending
+    })
+    .await
 }
