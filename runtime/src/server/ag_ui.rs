@@ -302,7 +302,7 @@ impl AgUiService {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let shared = &self.shared;
-        if *shared.stop_runs.borrow() {
+        if shared.runs.is_stopping() {
             return sse::reject(Rejection::unavailable());
         }
         if req.method() != Method::POST {
@@ -436,7 +436,7 @@ impl RunStream {
         // Events read before the run is known, bounded like the queue.
         let mut held: VecDeque<Value> = VecDeque::new();
         let limit = self.shared.config.queue_capacity;
-        let mut stop = self.shared.stop_connections.subscribe();
+        let mut stop = self.shared.connections.stop_signal();
         let stopping = stopped(&mut stop);
         tokio::pin!(stopping);
         let mut keep_alive = tokio::time::interval(self.shared.config.ping_interval);

@@ -219,7 +219,7 @@ async fn serve(shared: &Arc<Shared>, ws: &mut Socket, accepted: &Accepted, out: 
     // One timer for both the token's expiry and the next ping.
     let timer = tokio::time::sleep_until(next_ping.min(expires));
     tokio::pin!(timer);
-    let mut stop = shared.stop_connections.subscribe();
+    let mut stop = shared.connections.stop_signal();
     let stopping = stopped(&mut stop);
     tokio::pin!(stopping);
     loop {

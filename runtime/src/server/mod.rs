@@ -419,8 +419,6 @@ pub(crate) struct Shared {
     pub(crate) ws_config: WebSocketConfig,
     pub(crate) runs: TaskGroup,
     pub(crate) connections: TaskGroup,
-    pub(crate) stop_runs: watch::Sender<bool>,
-    pub(crate) stop_connections: watch::Sender<bool>,
     pub(crate) post_limits: sse::PostLimits,
     /// The thread of a message that names none.
     pub(crate) default_thread: crate::ThreadId,
@@ -428,10 +426,10 @@ pub(crate) struct Shared {
 
 impl Shared {
     async fn shutdown(&self) {
-        self.stop_runs.send_replace(true);
+        self.runs.stop();
         let grace = self.config.write_timeout + Duration::from_secs(1);
         let _ = tokio::time::timeout(grace, self.runs.wait_idle()).await;
-        self.stop_connections.send_replace(true);
+        self.connections.stop();
         let _ = tokio::time::timeout(grace, self.connections.wait_idle()).await;
     }
 }
@@ -481,8 +479,6 @@ impl Hub {
                 ws_config,
                 runs: TaskGroup::default(),
                 connections: TaskGroup::default(),
-                stop_runs: watch::Sender::new(false),
-                stop_connections: watch::Sender::new(false),
                 post_limits: sse::PostLimits::default(),
                 default_thread: crate::ThreadId::new(runs::DEFAULT_THREAD)?,
             }),

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 use super::protocol::{ClientError, ErrorCode};
-use super::tasks::stopped;
 use super::Shared;
 use crate::control::Cancel;
 use crate::{RunId, RunOutcome, UserExecutionContext, UserId, UserMessage};
@@ -63,7 +62,7 @@ async fn spawn(
 ) -> Result<(), ClientError> {
     let hub = &shared.hub.inner;
     let agent = match hub.agent(message.agent.as_deref()) {
-        Some(agent) => agent.clone(),
+        Some(agent) => agent,
         None if hub.agents.is_empty() => {
             crate::metrics::run_refused("no_agent");
             return Err(ClientError::new(
@@ -80,8 +79,7 @@ async fn spawn(
             ));
         }
     };
-    let mut stop = shared.stop_runs.subscribe();
-    if *stop.borrow() {
+    if shared.runs.is_stopping() {
         crate::metrics::run_refused("shutting_down");
         return Err(ClientError::new(
             ErrorCode::ShuttingDown,
@@ -124,10 +122,9 @@ async fn spawn(
     };
     let log = bridge.log.clone();
     let guard = shared.runs.enter();
+    let mut handle = agent.handle(bridge, message);
     tokio::spawn(async move {
-        let _guard = guard;
         let _slot = slot;
-        let mut handle = agent.handle(bridge, message);
         let (mut first, outcome_tx) = watcher.unzip();
         let watched = std::future::poll_fn(move |cx| {
             let poll = handle.as_mut().poll(cx);
@@ -137,6 +134,9 @@ async fn spawn(
             poll
         });
         tokio::select! {
+            // The run first: a run that ends in its first poll never
+            // joins the stop signal.
+            biased;
             outcome = watched => {
                 if let Some(tx) = outcome_tx {
                     let _ = tx.send(outcome);
@@ -144,7 +144,7 @@ async fn spawn(
             }
             // Dropping the handler's future cancels the run, which then
             // emits its own terminal events.
-            _ = stopped(&mut stop) => {}
+            _ = guard.stopped() => {}
         }
     });
     Ok(())

@@ -33,7 +33,7 @@ impl WsService {
     /// is served on its own task once the upgrade completes), or an HTTP
     /// error saying what is wrong with the request.
     pub(crate) fn respond<B>(&self, mut req: Request<B>) -> Response<Body> {
-        if *self.shared.stop_runs.borrow() {
+        if self.shared.runs.is_stopping() {
             crate::metrics::handshake_refused("shutting_down");
             return Rejection::unavailable().into_response();
         }

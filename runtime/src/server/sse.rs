@@ -143,7 +143,7 @@ impl SseService {
         B::Data: Send,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        if *self.shared.stop_runs.borrow() {
+        if self.shared.runs.is_stopping() {
             return reject(Rejection::unavailable());
         }
         match *req.method() {
@@ -638,7 +638,7 @@ async fn pump(
     if let Err(end) = chunks.send(first.freeze()).await {
         return end;
     }
-    let mut stop = shared.stop_connections.subscribe();
+    let mut stop = shared.connections.stop_signal();
     let stopping = stopped(&mut stop);
     tokio::pin!(stopping);
     let expiry = tokio::time::sleep_until(super::reader::instant_of(expires_at));

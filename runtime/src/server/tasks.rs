@@ -1,20 +1,36 @@
 use std::future::{poll_fn, Future};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Poll, Waker};
 
 use tokio::sync::{watch, Notify};
 
-/// Counts running tasks so shutdown can wait for them.
-#[derive(Default)]
+/// Tasks of one kind (runs, or connections): counted so shutdown can wait
+/// for them, and told together when to stop.
 pub(crate) struct TaskGroup {
     inner: Arc<Inner>,
 }
 
-#[derive(Default)]
 struct Inner {
     active: AtomicUsize,
+    /// Set before `stop` moves: read where a new task would be refused,
+    /// without taking the signal's lock.
+    stopping: AtomicBool,
     idle: Notify,
+    stop: watch::Sender<bool>,
+}
+
+impl Default for TaskGroup {
+    fn default() -> Self {
+        TaskGroup {
+            inner: Arc::new(Inner {
+                active: AtomicUsize::new(0),
+                stopping: AtomicBool::new(false),
+                idle: Notify::new(),
+                stop: watch::Sender::new(false),
+            }),
+        }
+    }
 }
 
 /// Held by a task for as long as it runs.
@@ -40,6 +56,33 @@ impl TaskGroup {
             }
             idle.await;
         }
+    }
+
+    /// Tells every task of the group, running or to come, to stop.
+    pub(crate) fn stop(&self) {
+        self.inner.stopping.store(true, Ordering::Release);
+        self.inner.stop.send_replace(true);
+    }
+
+    /// Whether the group was told to stop: new tasks are refused.
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.inner.stopping.load(Ordering::Acquire)
+    }
+
+    /// The group's stop signal, for a task that waits on it at each of its
+    /// wakes (through [`stopped`]).
+    pub(crate) fn stop_signal(&self) -> watch::Receiver<bool> {
+        self.inner.stop.subscribe()
+    }
+}
+
+impl TaskGuard {
+    /// Resolves once the group is told to stop. The signal is joined when
+    /// this is first polled: a task that ends in its first poll, with this
+    /// polled after it, never touches it.
+    pub(crate) async fn stopped(&self) {
+        let mut signal = self.0.stop.subscribe();
+        stopped(&mut signal).await;
     }
 }
 
