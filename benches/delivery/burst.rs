@@ -26,6 +26,17 @@ pub(crate) const RUN_EVENTS: usize = 26;
 pub(crate) const THOUGHTS: usize = 20;
 pub(crate) const TOOL_CALLS: usize = 2;
 
+/// [`BURST_RUNS`], or `DELIVERY_BURST_RUNS=N`: two runs of the scenario
+/// that differ only in `N` tell what one run costs, apart from the
+/// connections' handshakes.
+fn runs_per_user() -> usize {
+    static RUNS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *RUNS.get_or_init(|| match std::env::var("DELIVERY_BURST_RUNS") {
+        Ok(n) => n.parse().expect("DELIVERY_BURST_RUNS: a count"),
+        Err(_) => BURST_RUNS,
+    })
+}
+
 /// A `user_message` whose content is its send stamp (ns, [`now_ns`]): the
 /// servers run in this process, so a run can tell how long it waited.
 fn user_message() -> String {
@@ -86,9 +97,9 @@ fn is_completed(text: &str) -> bool {
 /// returns when its last event arrived and each run's latency in µs.
 async fn sender(mut ws: Ws, mut go: watch::Receiver<bool>) -> (Instant, Vec<u32>, Vec<u32>) {
     let _ = go.wait_for(|go| *go).await;
-    let mut latencies = Vec::with_capacity(BURST_RUNS);
-    let mut deliveries = Vec::with_capacity(BURST_RUNS);
-    for run in 0..BURST_RUNS {
+    let mut latencies = Vec::with_capacity(runs_per_user());
+    let mut deliveries = Vec::with_capacity(runs_per_user());
+    for run in 0..runs_per_user() {
         let sent = Instant::now();
         ws.send(Message::text(user_message())).await.expect("send");
         let mut events = 0;
@@ -115,7 +126,7 @@ async fn sender(mut ws: Ws, mut go: watch::Receiver<bool>) -> (Instant, Vec<u32>
 
 /// The other tab: watches every event of the user's runs.
 async fn watcher(mut ws: Ws) -> Instant {
-    let expect = BURST_RUNS * RUN_EVENTS;
+    let expect = runs_per_user() * RUN_EVENTS;
     let mut n = 0;
     while n < expect {
         match ws.next().await {
@@ -169,8 +180,8 @@ fn burst(kind: Kind) -> Burst {
         go_tx.send_replace(true);
         let (end, mut latencies, mut deliveries) = client_rt.block_on(deadline("burst", async {
             let mut end = start;
-            let mut latencies = Vec::with_capacity(BURST_USERS * BURST_RUNS);
-            let mut deliveries = Vec::with_capacity(BURST_USERS * BURST_RUNS);
+            let mut latencies = Vec::with_capacity(BURST_USERS * runs_per_user());
+            let mut deliveries = Vec::with_capacity(BURST_USERS * runs_per_user());
             for s in senders {
                 let (at, l, d) = s.await.expect("sender");
                 end = end.max(at);
@@ -186,7 +197,7 @@ fn burst(kind: Kind) -> Burst {
         let server_cpu = threads_cpu("server") - server_cpu;
         let client_cpu = threads_cpu("client") - client_cpu;
         let elapsed = (end - start).as_secs_f64();
-        let delivered = (BURST_USERS * 2 * BURST_RUNS * RUN_EVENTS) as f64;
+        let delivered = (BURST_USERS * 2 * runs_per_user() * RUN_EVENTS) as f64;
         Burst {
             rate: delivered / elapsed,
             mean_us: latencies.iter().map(|&l| f64::from(l)).sum::<f64>() / latencies.len() as f64,
@@ -208,9 +219,14 @@ pub(crate) fn percentile(xs: &mut [u32], p: usize) -> f64 {
     f64::from(xs[(xs.len() - 1) * p / 100])
 }
 
+/// How many times more often `burst` is repeated than the other scenarios:
+/// a repetition lasts about a quarter of a second, and its latencies move
+/// more between repetitions than the other rows do.
+const REPS_FACTOR: usize = 3;
+
 /// `burst`: delivered events/s, run latency p50/p99, CPU per event.
 pub(crate) fn rows(reps: usize) -> Vec<Row> {
-    let sides = both("burst", reps, burst);
+    let sides = both("burst", reps * REPS_FACTOR, burst);
     vec![
         Row::median(
             "burst",

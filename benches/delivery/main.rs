@@ -10,7 +10,7 @@
 //! (default 5, at least 3). `DELIVERY_KIND=agentwire` (or `baseline`) runs
 //! one side only, for a profiler; `DELIVERY_REPLAY_EVENTS=N` sets
 //! agentwire's replay window (0 keeps none), to tell what a scenario pays
-//! for it.
+//! for it; `DELIVERY_BURST_RUNS=N` sets the runs per user of `burst`.
 //!
 //! The baseline ([`baseline`]) is what one would write by hand on
 //! tokio-tungstenite, with agentwire's default socket and buffer settings.

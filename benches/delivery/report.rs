@@ -27,6 +27,8 @@ pub(crate) struct Row {
     agentwire: f64,
     baseline: f64,
     goal: Goal,
+    /// Repetitions the medians are taken over.
+    reps: usize,
 }
 
 impl Row {
@@ -46,6 +48,7 @@ impl Row {
             agentwire: side(agentwire),
             baseline: side(baseline),
             goal,
+            reps: agentwire.len().max(baseline.len()),
         }
     }
 
@@ -138,14 +141,27 @@ pub(crate) fn report(rows: &[Row], reps: usize, started: Instant) {
             "agentwire": r.agentwire,
             "baseline": r.baseline,
             "ratio": r.ratio(),
+            "repetitions": r.reps,
         })).collect::<Vec<_>>(),
     });
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     std::fs::create_dir_all(&dir).expect("target/bench");
     let path = dir.join("delivery.json");
     std::fs::write(&path, serde_json::to_string_pretty(&json).unwrap()).expect("write json");
+    // Rows measured more often than the rest say so, a run of such rows
+    // of one scenario at once.
+    let mut more = String::new();
+    for group in rows.chunk_by(|a, b| a.reps == b.reps) {
+        let (first, last) = (&group[0], &group[group.len() - 1]);
+        if first.reps > reps {
+            more += &match group.len() {
+                1 => format!(", {} of {}", first.name, first.reps),
+                _ => format!(", {}..{} of {}", first.name, last.name, first.reps),
+            };
+        }
+    }
     println!(
-        "\n{} on {} ({} cores), median of {reps}; {:.0}s; wrote {}",
+        "\n{} on {} ({} cores), median of {reps}{more}; {:.0}s; wrote {}",
         rows.len(),
         cpu_model(),
         workers(),
