@@ -380,27 +380,7 @@ async fn keep_alive_comments_flow_while_idle() {
 async fn a_stream_that_falls_behind_ends_with_4008() {
     let t = start(config().queue_capacity(2)).await;
     let (mut sse, _, _) = open(&addr(&t), "alice", "", "").await;
-    let manager = t
-        .hub
-        .factory()
-        .create_manager(&ctx("alice", "t"))
-        .await
-        .unwrap();
-    let run = emit!(
-        manager.bridge(),
-        agent_started {
-            agent_name: "burst"
-        }
-    );
-    for i in 0..2_000u32 {
-        emit!(
-            run,
-            agent_thinking {
-                reasoning: format!("step {i}")
-            }
-        );
-    }
-    emit!(run, agent_completed {});
+    emit_thoughts(&t.hub, "alice", 2_000).await;
     let mut last = 0;
     let close = loop {
         let event = sse.next_event().await;

@@ -660,12 +660,8 @@ impl JsonSchema for ErrorCode {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> schemars::Schema {
-        described(
-            "Why the server refused what a client sent, or could not act on it.",
-            &ErrorCode::ALL,
-            ErrorCode::as_str,
-            |c| {
-                match c {
+        fn what(c: ErrorCode) -> &'static str {
+            match c {
                 ErrorCode::InvalidJson => "the text frame is not JSON",
                 ErrorCode::InvalidPayload => "no string `type`, or a payload of the wrong shape",
                 ErrorCode::UnknownType => "a `type` the server does not know",
@@ -688,7 +684,12 @@ impl JsonSchema for ErrorCode {
                     "the server could not act on a valid message: nothing started, or a `cancel_run` could not be delivered to the node running the run"
                 }
             }
-            },
+        }
+        described(
+            "Why the server refused what a client sent, or could not act on it.",
+            &ErrorCode::ALL,
+            ErrorCode::as_str,
+            what,
         )
     }
 }

@@ -7,10 +7,12 @@ use tokio::sync::{watch, Notify};
 
 /// Tasks of one kind (runs, or connections): counted so shutdown can wait
 /// for them, and told together when to stop.
+#[derive(Default)]
 pub(crate) struct TaskGroup {
     inner: Arc<Inner>,
 }
 
+#[derive(Default)]
 struct Inner {
     active: AtomicUsize,
     /// Set before `stop` moves: read where a new task would be refused,
@@ -18,19 +20,6 @@ struct Inner {
     stopping: AtomicBool,
     idle: Notify,
     stop: watch::Sender<bool>,
-}
-
-impl Default for TaskGroup {
-    fn default() -> Self {
-        TaskGroup {
-            inner: Arc::new(Inner {
-                active: AtomicUsize::new(0),
-                stopping: AtomicBool::new(false),
-                idle: Notify::new(),
-                stop: watch::Sender::new(false),
-            }),
-        }
-    }
 }
 
 /// Held by a task for as long as it runs.

@@ -227,10 +227,9 @@ impl<'s> Tail<'s> {
     }
 }
 
-/// Writes the tail up to and including the payload's `{`.
+/// Writes the tail up to and including the payload's `{`, stamped now;
+/// returns the stamp in milliseconds since the Unix epoch.
 #[inline]
-/// Writes the envelope up to the payload's `{`, stamped now; returns the
-/// stamp in milliseconds since the Unix epoch.
 fn open(buf: &mut Vec<u8>, identity: &Identity) -> u64 {
     let now_ms = unix_ms(SystemTime::now());
     buf.extend_from_slice(b",\"event_id\":\"");
